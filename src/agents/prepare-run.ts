@@ -1,0 +1,150 @@
+// Everything a run needs before it streams: the agent, the case, the prompt
+// (rules/context.ts) and a provider. Reads only; no state changes here.
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { Env } from '../config/env.ts';
+import type { AgentRecord, ConversationRecord, MessageRecord, Store } from '../store/index.ts';
+import { openAiProvider } from './providers/openai-provider.ts';
+import { templateProvider } from './providers/template-provider.ts';
+import { ProviderError, type DraftProvider } from './providers/types.ts';
+import { buildContext, type BuiltContext } from './rules/context.ts';
+import type { ContextActor } from './rules/context-entries.ts';
+import { renderTemplate } from './rules/template.ts';
+
+export interface PreparedRun {
+  agent: AgentRecord;
+  conversation: ConversationRecord;
+  trigger: MessageRecord;
+  context: BuiltContext;
+  provider: DraftProvider;
+}
+
+export interface PrepareOptions {
+  /** Prompt budget in tokens (the model's window minus the reply). */
+  tokenBudget: number;
+  /** No chunk from the model for this long: the stream stalled. */
+  idleTimeoutMs: number;
+}
+
+// The history a prompt can draw on: enough for any realistic case; the
+// budget trims it further.
+const MAX_HISTORY = 300;
+
+export async function prepareRun(
+  store: Store,
+  config: { env: Env; bootstrap: Bootstrap },
+  ids: {
+    account_id: string;
+    conversation_id: string;
+    agent_id: string;
+    trigger_message_id: string;
+  },
+  options: PrepareOptions,
+): Promise<PreparedRun | null> {
+  const [agent, conversation, trigger] = await Promise.all([
+    store.agents.get(ids.account_id, ids.agent_id),
+    store.conversations.get(ids.account_id, ids.conversation_id),
+    store.messages.get(ids.account_id, ids.trigger_message_id),
+  ]);
+  if (!agent || !conversation || !trigger || agent.status !== 'active') return null;
+
+  const history: MessageRecord[] = [];
+  let after: string | undefined;
+  do {
+    const page = await store.messages.listForConversation(ids.account_id, conversation._id, {
+      status: ['sent'],
+      limit: 100,
+      ...(after ? { after } : {}),
+    });
+    history.push(...page.items);
+    after = page.has_next && page.next_cursor ? page.next_cursor : undefined;
+  } while (after && history.length < 10_000);
+  // The conversation as it was when the trigger arrived, newest last.
+  const upToTrigger = history.filter(
+    (m) => (m.sequence ?? 0) <= (trigger.sequence ?? Number.MAX_SAFE_INTEGER),
+  );
+  const messages = upToTrigger.slice(-MAX_HISTORY);
+  if (!messages.some((m) => m._id === trigger._id)) messages.push(trigger);
+
+  const actorIds = [
+    ...new Set(
+      messages.flatMap((m) => [m.author_id, m.sender_id]).filter((id): id is string => !!id),
+    ),
+  ];
+  const actors = await store.actors.getMany(ids.account_id, actorIds);
+  const actorsById = new Map<string, ContextActor>(
+    [...actors.entries()].map(([id, actor]) => [
+      id,
+      { type: actor.type, name: actor.name, handle: actor.handle },
+    ]),
+  );
+  const customerParticipant =
+    conversation.participants.find((p) => p._id === trigger.participant_id) ??
+    conversation.participants.find((p) => p.type === 'customer');
+  const customer = customerParticipant?.customer ?? null;
+
+  const context = buildContext({
+    agent: { name: agent.name, instructions: agent.instructions },
+    conversation: {
+      case_number: conversation.case_number,
+      title: conversation.title,
+      priority: conversation.priority,
+    },
+    messages,
+    actorsById,
+    customer,
+    tokenBudget: options.tokenBudget,
+  });
+  return {
+    agent,
+    conversation,
+    trigger,
+    context,
+    provider: providerFor(agent, conversation, customer, config, options),
+  };
+}
+
+function providerFor(
+  agent: AgentRecord,
+  conversation: ConversationRecord,
+  customer: { name: string | null; address: string } | null,
+  config: { env: Env; bootstrap: Bootstrap },
+  options: PrepareOptions,
+): DraftProvider {
+  const provider = agent.provider;
+  switch (provider.type) {
+    case 'template':
+      return templateProvider(
+        renderTemplate(provider.template, {
+          customer,
+          conversation: { case_number: conversation.case_number, title: conversation.title },
+          agent: { name: agent.name },
+        }).text,
+      );
+    case 'openai': {
+      // Keys stay in the bootstrap config (or the environment), never in MongoDB.
+      const configured = config.bootstrap.accounts
+        .find((a) => a.id === agent.account_id)
+        ?.agents.find((a) => a.id === agent.key)?.provider;
+      const apiKey =
+        (configured?.type === 'openai' ? configured.api_key : undefined) ??
+        config.env.OPENAI_API_KEY;
+      if (!apiKey) {
+        throw new ProviderError(
+          `agent ${agent.key} has no API key: set provider.api_key in POSTROOM_CONFIG or OPENAI_API_KEY`,
+          'missing_api_key',
+          false,
+        );
+      }
+      return openAiProvider({
+        baseURL: provider.base_url ?? config.env.OPENAI_BASE_URL,
+        apiKey,
+        model: provider.model,
+        temperature: provider.temperature,
+        maxOutputTokens: provider.max_output_tokens,
+        idleTimeoutMs: options.idleTimeoutMs,
+      });
+    }
+    default:
+      return provider satisfies never;
+  }
+}

@@ -1,0 +1,98 @@
+// Any OpenAI-compatible chat completions server, streamed. The SDK's own
+// retries are off: the agent.run job owns retries (and Retry-After), so a
+// retry restarts the draft visibly instead of silently inside one attempt.
+import OpenAI from 'openai';
+import { classifyProviderError } from './classify-error.ts';
+import {
+  ProviderError,
+  type ChatMessage,
+  type DraftProvider,
+  type ProviderEvent,
+} from './types.ts';
+
+export interface OpenAiProviderConfig {
+  baseURL: string | undefined;
+  apiKey: string;
+  model: string;
+  temperature?: number | null;
+  maxOutputTokens?: number | null;
+  /** No chunk for this long means the stream stalled: abort and retry. */
+  idleTimeoutMs: number;
+}
+
+export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
+  const client = new OpenAI({
+    baseURL: config.baseURL,
+    apiKey: config.apiKey,
+    maxRetries: 0,
+    timeout: config.idleTimeoutMs,
+  });
+  return {
+    model: config.model,
+    async *stream(messages: ChatMessage[], signal: AbortSignal): AsyncIterable<ProviderEvent> {
+      const idle = new AbortController();
+      const onAbort = (): void => idle.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      let timer: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () =>
+            idle.abort(
+              new ProviderError(
+                `no data from the model for ${config.idleTimeoutMs} ms`,
+                'stream_stalled',
+                true,
+              ),
+            ),
+          config.idleTimeoutMs,
+        );
+      };
+      let finished = false;
+      try {
+        arm();
+        const stream = await client.chat.completions.create(
+          {
+            model: config.model,
+            messages,
+            stream: true,
+            stream_options: { include_usage: true },
+            ...(config.temperature != null ? { temperature: config.temperature } : {}),
+            ...(config.maxOutputTokens != null
+              ? { max_completion_tokens: config.maxOutputTokens }
+              : {}),
+          },
+          { signal: idle.signal },
+        );
+        for await (const chunk of stream) {
+          arm();
+          const choice = chunk.choices[0];
+          const text = choice?.delta?.content;
+          if (text) yield { type: 'text', text };
+          if (choice?.finish_reason) finished = true;
+          if (chunk.usage) {
+            yield {
+              type: 'usage',
+              usage: {
+                prompt_tokens: chunk.usage.prompt_tokens,
+                completion_tokens: chunk.usage.completion_tokens,
+                total_tokens: chunk.usage.total_tokens,
+              },
+            };
+          }
+        }
+      } catch (error) {
+        throw idle.signal.aborted
+          ? classifyProviderError(idle.signal.reason ?? error)
+          : classifyProviderError(error);
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      }
+      // The SDK ends the loop quietly on abort; a stream without a finish_reason was cut.
+      if (idle.signal.aborted) throw classifyProviderError(idle.signal.reason);
+      if (!finished)
+        throw new ProviderError('the stream ended before the model finished', 'stream_cut', true);
+    },
+  };
+}

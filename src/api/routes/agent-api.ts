@@ -1,0 +1,18 @@
+// The agent-facing endpoints: posting messages (which wakes agents),
+// conversation membership, the agents admin API and the realtime event stream.
+// Registered after messagingRoutes(), whose Idempotency-Key hooks wrap them.
+import type { FastifyInstance } from 'fastify';
+import type { AgentApiDeps } from './agent-api-deps.ts';
+import { agentAdminRoutes } from './agents-admin.ts';
+import { conversationEventRoutes } from './conversation-events.ts';
+import { messageCreateRoutes } from './message-create.ts';
+import { participantRoutes } from './participants.ts';
+
+export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) => void> {
+  return [
+    messageCreateRoutes(deps),
+    participantRoutes(deps),
+    agentAdminRoutes(deps.store),
+    conversationEventRoutes(deps),
+  ];
+}

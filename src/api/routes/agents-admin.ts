@@ -1,0 +1,159 @@
+// The agents admin API (permission `admin`): GET /v1/agents, GET/PATCH
+// /v1/agents/{id}, POST /v1/agents. Agents created here get the id and actor a
+// bootstrap agent of the same key would (agentIdFor), and the same desired
+// state (desiredAgent), with `source: api`. OpenAI agents take their API key
+// from OPENAI_API_KEY (or the bootstrap file): the API never accepts one.
+import type { FastifyInstance } from 'fastify';
+import type { AgentConfig } from '../../config/bootstrap-schema.ts';
+import { normalizeKeywords } from '../../agents/rules/keywords.ts';
+import { desiredAgent } from '../../store/bootstrap/desired.ts';
+import { agentIdFor, list, type AgentRecord, type Store } from '../../store/index.ts';
+import type { AgentChanges } from '../../store/repositories/agent-admin.ts';
+import { principalOf, requirePermission } from '../auth.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { queryOf, rejectUnknownParams } from '../query.ts';
+import { validate } from '../validate.ts';
+import { createAgentBody, patchAgentBody, providerConfig, serializeAgent } from './agent-json.ts';
+
+type IdRoute = { Params: { id: string } };
+
+export function agentAdminRoutes(store: Store) {
+  return (v1: FastifyInstance): void => {
+    const admin = { preHandler: requirePermission('admin') };
+
+    v1.get('/agents', admin, async (request) => {
+      const { account_id } = principalOf(request);
+      rejectUnknownParams(queryOf(request), []);
+      const agents = await store.agents.list(account_id);
+      return list(agents.map(serializeAgent));
+    });
+
+    v1.get<IdRoute>('/agents/:id', admin, async (request) => {
+      const { account_id } = principalOf(request);
+      rejectUnknownParams(queryOf(request), []);
+      return serializeAgent(await agentOr404(store, account_id, request.params.id));
+    });
+
+    v1.post('/agents', admin, async (request, reply) => {
+      const { account_id } = principalOf(request);
+      rejectUnknownParams(queryOf(request), []);
+      refuseApiKey(request.body);
+      const body = validate('body', createAgentBody, request.body);
+      const config: AgentConfig = {
+        id: body.key,
+        ...body,
+        trigger_keywords: normalizeKeywords(body.trigger_keywords),
+      };
+      checkKeywords(config);
+      const fields = { ...desiredAgent(account_id, config), source: 'api' as const };
+      const result = await store.agentAdmin.create(agentIdFor(account_id, body.key), fields);
+      switch (result.outcome) {
+        case 'key_taken':
+          throw new ApiError(
+            'conflict',
+            'agent_key_taken',
+            `body.key: an agent with key "${body.key}" already exists`,
+          );
+        case 'handle_taken':
+          throw handleTaken(body.handle, result.agent_id);
+        case 'created':
+          return reply.code(201).send(serializeAgent(result.agent));
+        default:
+          return result satisfies never;
+      }
+    });
+
+    v1.patch<IdRoute>('/agents/:id', admin, async (request) => {
+      const { account_id } = principalOf(request);
+      rejectUnknownParams(queryOf(request), []);
+      refuseApiKey(request.body);
+      const body = validate('body', patchAgentBody, request.body);
+      const agent = await agentOr404(store, account_id, request.params.id);
+      const { status, ...owned } = body;
+      const ownedFields = Object.keys(owned).filter(
+        (field) => owned[field as keyof typeof owned] !== undefined,
+      );
+      // POSTROOM_CONFIG rewrites its agents at every start: an edit here
+      // would silently vanish. Disabling stays possible as an emergency brake
+      // (until the next start re-enables it).
+      if (agent.source === 'bootstrap' && ownedFields.length > 0) {
+        throw new ApiError(
+          'conflict',
+          'managed_by_bootstrap',
+          `agent "${agent.key}" is defined in the bootstrap file (POSTROOM_CONFIG): change ${ownedFields.join(', ')} there; only status can be changed here`,
+        );
+      }
+      const config: AgentConfig = {
+        id: agent.key,
+        name: owned.name ?? agent.name,
+        handle: owned.handle ?? agent.handle,
+        provider: owned.provider ?? providerConfig(agent.provider),
+        instructions: owned.instructions ?? agent.instructions,
+        trigger_policy: owned.trigger_policy ?? agent.trigger_policy,
+        trigger_keywords: normalizeKeywords(owned.trigger_keywords ?? agent.trigger_keywords),
+      };
+      checkKeywords(config);
+      const {
+        account_id: _a,
+        key: _k,
+        source: _s,
+        status: _st,
+        handle,
+        ...rest
+      } = desiredAgent(account_id, config);
+      const changes: AgentChanges = {
+        ...(ownedFields.length > 0 ? rest : {}),
+        // Only a new handle is checked for uniqueness (a change of case is new).
+        ...(handle === agent.handle ? {} : { handle }),
+        ...(status === undefined ? {} : { status }),
+      };
+      const result = await store.agentAdmin.update(account_id, agent._id, changes);
+      switch (result.outcome) {
+        case 'not_found':
+          throw notFound('agent', request.params.id);
+        case 'handle_taken':
+          throw handleTaken(config.handle, result.agent_id);
+        case 'updated':
+          return serializeAgent(result.agent);
+        default:
+          return result satisfies never;
+      }
+    });
+  };
+}
+
+async function agentOr404(store: Store, accountId: string, agentId: string): Promise<AgentRecord> {
+  const agent = await store.agents.get(accountId, agentId);
+  if (!agent) throw notFound('agent', agentId);
+  return agent;
+}
+
+/** A clearer answer than "unrecognized key" for the one field people will try. */
+function refuseApiKey(body: unknown): void {
+  const provider = (body as { provider?: unknown } | null)?.provider;
+  if (provider && typeof provider === 'object' && 'api_key' in provider) {
+    throw new ApiError(
+      'invalid_request',
+      'invalid_parameter',
+      'body.provider.api_key: API keys are not accepted over the API (they are never stored): set OPENAI_API_KEY, or provider.api_key in the bootstrap file',
+    );
+  }
+}
+
+function checkKeywords(config: AgentConfig): void {
+  if (config.trigger_policy === 'keyword' && config.trigger_keywords.length === 0) {
+    throw new ApiError(
+      'unprocessable',
+      'keywords_required',
+      'body.trigger_keywords: the keyword policy needs at least one keyword',
+    );
+  }
+}
+
+function handleTaken(handle: string, holder: string): ApiError {
+  return new ApiError(
+    'conflict',
+    'agent_handle_taken',
+    `body.handle: "${handle}" is already the handle of agent "${holder}" (handles are case-insensitive)`,
+  );
+}

@@ -1,0 +1,167 @@
+// GET /v1/messaging/conversations/{id}/events: the conversation's realtime
+// events as Server-Sent Events (message.created, message.delta,
+// message.updated, conversation.updated). Created/updated events carry the
+// resource in the seed shape, read from MongoDB; deltas are relayed as
+// published, without a read, because they arrive many times a second.
+//
+// Reconnecting with Last-Event-ID (or ?last_event_id=) first replays what
+// changed in MongoDB since that event's time, as message.updated frames plus
+// one conversation.updated; the channel is subscribed before that read, and
+// live events wait behind it, so nothing falls between the two.
+import type { FastifyInstance } from 'fastify';
+import { createRedis } from '../../queues/redis.ts';
+import { conversationChannel, eventTime, type PublishedEvent } from '../../realtime/events.ts';
+import type { ConversationRecord } from '../../store/index.ts';
+import { principalOf, requirePermission } from '../auth.ts';
+import { queryOf, rejectUnknownParams, singleParam } from '../query.ts';
+import type { AgentApiDeps } from './agent-api-deps.ts';
+import {
+  conversationOr404,
+  includesOf,
+  renderConversation,
+  type Includes,
+} from './conversation-view.ts';
+import { renderMessages } from './messages.ts';
+import { RealtimeHub } from './realtime-hub.ts';
+import { SseStream, type SseFrame, type StepResult } from './sse-stream.ts';
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const RETRY_MS = 2_000;
+// A few hundred full messages; a client further behind reconnects and catches up.
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+// Event ids carry the publishing process's clock, updated_at the writing
+// one's: a second of slack covers skew between hosts at the cost of a few
+// messages sent twice (clients apply them by id).
+const CATCH_UP_SLACK_MS = 1_000;
+
+export function conversationEventRoutes(deps: AgentApiDeps) {
+  const { store } = deps;
+  return (v1: FastifyInstance): void => {
+    const hub = new RealtimeHub(
+      () => createRedis(deps.redisUrl, 'subscriber', deps.logger.child({ component: 'realtime' })),
+      deps.logger,
+    );
+    // Open streams would keep the server's close waiting: end them first.
+    v1.addHook('preClose', async () => hub.endStreams());
+    v1.addHook('onClose', async () => hub.close());
+
+    v1.get<{ Params: { id: string } }>(
+      '/messaging/conversations/:id/events',
+      { preHandler: requirePermission('messaging:read') },
+      async (request, reply) => {
+        const { account_id } = principalOf(request);
+        const query = queryOf(request);
+        rejectUnknownParams(query, ['last_event_id', 'include']);
+        const include = includesOf(request);
+        const header = request.headers['last-event-id'];
+        const lastEventId =
+          (typeof header === 'string' ? header : undefined) ?? singleParam(query, 'last_event_id');
+        const conversation = await conversationOr404(store, account_id, request.params.id);
+        const since = eventTime(lastEventId);
+        const channel = conversationChannel(deps.prefix, conversation._id);
+        const log = request.log.child({ conversation: conversation._id });
+
+        reply.hijack();
+        const stream = new SseStream(reply.raw, {
+          heartbeatMs: deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+          retryMs: RETRY_MS,
+          maxBufferedBytes: MAX_BUFFERED_BYTES,
+          onError: (error) => log.warn({ err: error }, 'realtime stream ended on an error'),
+        });
+        stream.open({ 'x-request-id': request.id });
+
+        const frames = new FrameSource(deps, hub, conversation, include, channel);
+        // Registered synchronously, before the catch-up step is queued: every
+        // live event lands in the queue behind it.
+        const subscription = hub.subscribe(channel, (published) =>
+          stream.enqueue(() => frames.live(published)),
+        );
+        stream.enqueue(async () => {
+          await subscription.ready;
+          return since === null ? null : frames.catchUp(since);
+        });
+        const untrack = hub.track(() => stream.close());
+        stream.onClose(() => {
+          untrack();
+          subscription.unsubscribe();
+        });
+        return reply;
+      },
+    );
+  };
+}
+
+/** The frames of one connection, from published events or from MongoDB. */
+class FrameSource {
+  private readonly includeKey: string;
+
+  constructor(
+    private readonly deps: AgentApiDeps,
+    private readonly hub: RealtimeHub,
+    private readonly conversation: ConversationRecord,
+    private readonly include: Includes,
+    private readonly channel: string,
+  ) {
+    this.includeKey = [...include].sort().join(',');
+  }
+
+  async live({ id, event }: PublishedEvent): Promise<StepResult> {
+    if (event.conversation_id !== this.conversation._id) return null;
+    switch (event.type) {
+      case 'message.delta':
+        return { id, event: event.type, data: event.delta };
+      case 'message.created':
+      case 'message.updated': {
+        const data = await this.hub.shared(`${this.channel}|${id}`, () =>
+          this.message(event.message_id),
+        );
+        return data ? { id, event: event.type, data } : null;
+      }
+      case 'conversation.updated': {
+        const data = await this.hub.shared(`${this.channel}|${id}|${this.includeKey}`, () =>
+          this.conversationJson(),
+        );
+        return data ? { id, event: event.type, data } : null;
+      }
+      default:
+        return event satisfies never;
+    }
+  }
+
+  /** What changed since `since` (ms), ending with the conversation and an id to resume from. */
+  async catchUp(since: number): Promise<SseFrame[]> {
+    const { store } = this.deps;
+    const { account_id, _id } = this.conversation;
+    const readAt = Date.now();
+    const changed = await store.messageLookups.listChangedSince(
+      account_id,
+      _id,
+      new Date(since - CATCH_UP_SLACK_MS),
+    );
+    const messages = await renderMessages(store, account_id, changed);
+    const frames: SseFrame[] = messages.map((data) => ({ event: 'message.updated', data }));
+    const conversation = await this.conversationJson();
+    // The id names the time of this read: a client reconnecting after
+    // receiving it needs only what changed since.
+    if (conversation)
+      frames.push({ id: `${readAt}-0`, event: 'conversation.updated', data: conversation });
+    return frames;
+  }
+
+  private async message(messageId: string) {
+    const { store } = this.deps;
+    const message = await store.messages.get(this.conversation.account_id, messageId);
+    if (!message || message.conversation_id !== this.conversation._id) return null;
+    const [json] = await renderMessages(store, message.account_id, [message]);
+    return json ?? null;
+  }
+
+  private async conversationJson() {
+    const { store } = this.deps;
+    const current = await store.conversations.get(
+      this.conversation.account_id,
+      this.conversation._id,
+    );
+    return current ? renderConversation(store, current.account_id, current, this.include) : null;
+  }
+}

@@ -1,0 +1,138 @@
+// POST /v1/messaging/messages/{id}/actions/approve | reject | cancel: the
+// human decisions on a reply (src/approval/). Each answers 200 with the
+// updated message; a message in the wrong state is a 409 that changes nothing.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { approveMessage } from '../../approval/approve.ts';
+import type { Actor, ApprovalDeps } from '../../approval/deps.ts';
+import { cancelScheduled, rejectDraft } from '../../approval/dismiss.ts';
+import { ApprovalError } from '../../approval/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Queues } from '../../queues/queues.ts';
+import { redisPublisher } from '../../realtime/events.ts';
+import type { MessageRecord, Store } from '../../store/index.ts';
+import { principalOf, requirePermission } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { queryOf, rejectUnknownParams } from '../query.ts';
+import { validate } from '../validate.ts';
+import { renderMessages } from './messages.ts';
+
+export interface MessageActionDeps {
+  store: Store;
+  queues: Queues;
+  redis: Redis;
+  /** POSTROOM_QUEUE_PREFIX: realtime channels live under it. */
+  prefix: string;
+  logger: Logger;
+}
+
+// As POST .../messages: the same limits for a body or subject a human edits.
+const MAX_BODY = 100_000;
+const MAX_SUBJECT = 500;
+const MAX_REASON = 1_000;
+
+const approveBody = z.strictObject({
+  body: z
+    .string()
+    .max(MAX_BODY, `must be at most ${MAX_BODY} characters`)
+    .refine((value) => value.trim().length > 0, 'must not be blank')
+    .optional(),
+  subject: z
+    .string()
+    .max(MAX_SUBJECT, `must be at most ${MAX_SUBJECT} characters`)
+    // A line break in a header would let the text inject headers of its own.
+    .refine((value) => !/[\r\n]/.test(value), 'must not contain line breaks (CR or LF)')
+    .refine((value) => value.trim().length > 0, 'must not be blank')
+    .optional(),
+  scheduled_at: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' })
+    .nullable()
+    .optional(),
+  allow_stale: z.boolean().optional(),
+});
+
+const reasonBody = z.strictObject({
+  reason: z
+    .string()
+    .max(MAX_REASON, `must be at most ${MAX_REASON} characters`)
+    .nullable()
+    .optional(),
+});
+
+type IdRoute = { Params: { id: string } };
+
+export function messageActionRoutes(deps: MessageActionDeps) {
+  const approval: ApprovalDeps = {
+    store: deps.store,
+    queues: deps.queues,
+    publisher: redisPublisher(deps.redis, deps.prefix),
+    logger: deps.logger.child({ component: 'approval' }),
+  };
+  const respond = async (accountId: string, message: MessageRecord) => {
+    const [json] = await renderMessages(deps.store, accountId, [message]);
+    return json;
+  };
+
+  return (v1: FastifyInstance): void => {
+    v1.post<IdRoute>(
+      '/messaging/messages/:id/actions/approve',
+      { preHandler: requirePermission('messaging:approve') },
+      async (request) => {
+        const actor = actorOf(request);
+        const input = validate('body', approveBody, request.body);
+        const message = await mapped(() =>
+          approveMessage(approval, actor, request.params.id, {
+            body: input.body,
+            subject: input.subject?.trim(),
+            scheduled_at: input.scheduled_at ? new Date(input.scheduled_at) : null,
+            allow_stale: input.allow_stale,
+          }),
+        );
+        return respond(actor.account_id, message);
+      },
+    );
+
+    v1.post<IdRoute>(
+      '/messaging/messages/:id/actions/reject',
+      { preHandler: requirePermission('messaging:approve') },
+      async (request) => {
+        const actor = actorOf(request);
+        const { reason } = validate('body', reasonBody, request.body);
+        const message = await mapped(() =>
+          rejectDraft(approval, actor, request.params.id, reason?.trim() || null),
+        );
+        return respond(actor.account_id, message);
+      },
+    );
+
+    v1.post<IdRoute>(
+      '/messaging/messages/:id/actions/cancel',
+      { preHandler: requirePermission('messaging:write') },
+      async (request) => {
+        const actor = actorOf(request);
+        const { reason } = validate('body', reasonBody, request.body);
+        const message = await mapped(() =>
+          cancelScheduled(approval, actor, request.params.id, reason?.trim() || null),
+        );
+        return respond(actor.account_id, message);
+      },
+    );
+  };
+}
+
+function actorOf(request: FastifyRequest): Actor {
+  rejectUnknownParams(queryOf(request), []);
+  const { account_id, actor_id } = principalOf(request);
+  return { account_id, actor_id };
+}
+
+/** The approval module's errors as API errors (one status per kind). */
+async function mapped<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof ApprovalError) throw new ApiError(error.kind, error.code, error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,78 @@
+// GET /v1/messaging/conversations/{id}/messages: the whole timeline the
+// caller may see (drafts and scheduled included), sent messages by sequence
+// then the others by created_at; and GET /v1/messaging/messages/{id}.
+import type { FastifyInstance } from 'fastify';
+import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  MESSAGE_STATUSES,
+  list,
+  pageInfoFor,
+  serializeMessage,
+  type MessageJson,
+  type MessageRecord,
+  type Store,
+} from '../../store/index.ts';
+import { principalOf, requirePermission } from '../auth.ts';
+import { notFound } from '../errors.ts';
+import {
+  PAGE_PARAMS,
+  enumListParam,
+  listUrl,
+  pageParams,
+  queryOf,
+  rejectUnknownParams,
+} from '../query.ts';
+import { conversationOr404 } from './conversation-view.ts';
+
+const LIST_PARAMS = ['status', ...PAGE_PARAMS];
+
+/** Messages with sender and author loaded in one actors.getMany call. */
+export async function renderMessages(
+  store: Store,
+  accountId: string,
+  messages: readonly MessageRecord[],
+): Promise<MessageJson[]> {
+  const actors = await store.actors.getMany(
+    accountId,
+    messages.flatMap((m) => [m.sender_id, m.author_id]),
+  );
+  return messages.map((message) => serializeMessage(message, { actors }));
+}
+
+export function messageReadRoutes(store: Store) {
+  return (v1: FastifyInstance): void => {
+    const read = { preHandler: requirePermission('messaging:read') };
+
+    v1.get<{ Params: { id: string } }>(
+      '/messaging/conversations/:id/messages',
+      read,
+      async (request) => {
+        const { account_id } = principalOf(request);
+        const query = queryOf(request);
+        rejectUnknownParams(query, LIST_PARAMS);
+        const status = enumListParam(query, 'status', MESSAGE_STATUSES);
+        const page = pageParams(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
+        const conversation = await conversationOr404(store, account_id, request.params.id);
+
+        const result = await store.messages.listForConversation(account_id, conversation._id, {
+          ...page,
+          ...(status.length ? { status } : {}),
+        });
+        const data = await renderMessages(store, account_id, result.items);
+        const path = `/v1/messaging/conversations/${encodeURIComponent(conversation._id)}/messages`;
+        const url = listUrl(path, { status, limit: String(page.limit) });
+        return list(data, pageInfoFor(result, url));
+      },
+    );
+
+    v1.get<{ Params: { id: string } }>('/messaging/messages/:id', read, async (request) => {
+      const { account_id } = principalOf(request);
+      rejectUnknownParams(queryOf(request), []);
+      const message = await store.messages.get(account_id, request.params.id);
+      if (!message) throw notFound('message', request.params.id);
+      const [json] = await renderMessages(store, account_id, [message]);
+      return json;
+    });
+  };
+}

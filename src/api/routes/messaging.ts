@@ -1,0 +1,29 @@
+// Every messaging route over the store, in the order the /v1 app registers
+// them. The Idempotency-Key hooks come first so they wrap every mutating call.
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../../store/index.ts';
+import { idempotencyHooks } from '../idempotency.ts';
+import { attachmentRoutes } from './attachments.ts';
+import { conversationActionRoutes } from './conversation-actions.ts';
+import { conversationRedactRoutes } from './conversation-redact.ts';
+import { conversationUpdateRoutes } from './conversation-update.ts';
+import { conversationReadRoutes } from './conversations.ts';
+import { messageActionRoutes, type MessageActionDeps } from './message-actions.ts';
+import { messageReadRoutes } from './messages.ts';
+
+export function messagingRoutes(
+  store: Store,
+  /** The approve/reject/cancel actions need the queues and Redis; without them they are not served. */
+  actions?: MessageActionDeps,
+): Array<(v1: FastifyInstance) => void> {
+  return [
+    idempotencyHooks(store),
+    conversationReadRoutes(store),
+    conversationUpdateRoutes(store),
+    conversationActionRoutes(store),
+    conversationRedactRoutes(store),
+    messageReadRoutes(store),
+    attachmentRoutes(store),
+    ...(actions ? [messageActionRoutes(actions)] : []),
+  ];
+}

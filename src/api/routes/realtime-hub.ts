@@ -1,0 +1,141 @@
+// One Redis pub/sub subscriber per API process, fanned out to the SSE clients
+// of each conversation: the channel is subscribed when its first client
+// connects and unsubscribed when its last one leaves, so Redis carries each
+// event to this process once however many clients watch the conversation.
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../platform/logger.ts';
+import { REALTIME_EVENT_TYPES, type PublishedEvent } from '../../realtime/events.ts';
+
+export type EventListener = (event: PublishedEvent) => void;
+
+export interface Subscription {
+  /** Settles once Redis confirmed the subscription (rejects if it could not). */
+  ready: Promise<void>;
+  unsubscribe(): void;
+}
+
+interface Channel {
+  listeners: Set<EventListener>;
+  ready: Promise<void>;
+}
+
+// Frames rendered for one event are shared by the clients of a conversation,
+// so N clients cost one message read, not N. Bounded: events are relayed
+// within moments of arriving, so only the latest few are ever asked again.
+const MAX_SHARED_RENDERS = 256;
+
+export class RealtimeHub {
+  private subscriber: Redis | null = null;
+  private readonly channels = new Map<string, Channel>();
+  private readonly renders = new Map<string, Promise<unknown>>();
+  private readonly closers = new Set<() => void>();
+
+  constructor(
+    private readonly connect: () => Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Listen to a channel. The listener is registered before this returns, so
+   * an event published after `ready` settles is never missed.
+   */
+  subscribe(channel: string, listener: EventListener): Subscription {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      const subscriber = this.client();
+      const created: Channel = {
+        listeners: new Set(),
+        ready: subscriber.subscribe(channel).then(() => undefined),
+      };
+      // A failed SUBSCRIBE must not stick: the next client tries again.
+      created.ready.catch(() => {
+        if (this.channels.get(channel) === created) this.channels.delete(channel);
+      });
+      this.channels.set(channel, created);
+      entry = created;
+    }
+    const joined = entry;
+    joined.listeners.add(listener);
+    return { ready: joined.ready, unsubscribe: () => this.leave(channel, joined, listener) };
+  }
+
+  /** The result of `render` for a key, computed once for every client asking. */
+  shared<T>(key: string, render: () => Promise<T>): Promise<T> {
+    const known = this.renders.get(key) as Promise<T> | undefined;
+    if (known) return known;
+    const made = render();
+    this.renders.set(key, made);
+    // A failure is not cached: the next client (or reconnect) tries again.
+    made.catch(() => this.renders.delete(key));
+    if (this.renders.size > MAX_SHARED_RENDERS) {
+      const oldest = this.renders.keys().next().value;
+      if (oldest !== undefined) this.renders.delete(oldest);
+    }
+    return made;
+  }
+
+  /** Register a stream to end when the server closes; returns the unregister function. */
+  track(close: () => void): () => void {
+    this.closers.add(close);
+    return () => this.closers.delete(close);
+  }
+
+  /** End every open stream (before the HTTP server waits for its connections). */
+  endStreams(): void {
+    for (const close of [...this.closers]) close();
+  }
+
+  async close(): Promise<void> {
+    this.endStreams();
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    this.channels.clear();
+    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+
+  /** Channels with listeners in this process (for tests and metrics). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  private leave(channel: string, entry: Channel, listener: EventListener): void {
+    if (!entry.listeners.delete(listener) || entry.listeners.size > 0) return;
+    if (this.channels.get(channel) !== entry) return;
+    this.channels.delete(channel);
+    // Commands on one connection run in order, so a client arriving now
+    // re-subscribes after this UNSUBSCRIBE and keeps its channel.
+    this.subscriber?.unsubscribe(channel).catch((error: unknown) => {
+      this.logger.warn({ err: error, channel }, 'realtime unsubscribe failed');
+    });
+  }
+
+  private client(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const subscriber = this.connect();
+    subscriber.on('message', (channel: string, payload: string) => {
+      const entry = this.channels.get(channel);
+      if (!entry) return;
+      const event = parseEvent(payload);
+      if (!event) {
+        this.logger.warn({ channel }, 'ignoring a malformed realtime event');
+        return;
+      }
+      for (const listener of [...entry.listeners]) listener(event);
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+}
+
+function parseEvent(payload: string): PublishedEvent | null {
+  try {
+    const value = JSON.parse(payload) as Partial<PublishedEvent> | null;
+    const type = value?.event?.type;
+    if (typeof value?.id !== 'string' || !type) return null;
+    return (REALTIME_EVENT_TYPES as readonly string[]).includes(type)
+      ? (value as PublishedEvent)
+      : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,36 @@
+// Why an approval action cannot be carried out, with a stable code. The API
+// maps `kind` to an HTTP status (routes/message-actions.ts); other callers
+// (tools, tests) get the same codes without HTTP.
+export type ApprovalErrorKind = 'not_found' | 'conflict' | 'unprocessable';
+
+export type ApprovalErrorCode =
+  | 'resource_not_found'
+  /** The message is not in a state this action applies to (e.g. already sent). */
+  | 'invalid_state'
+  /** The draft is still being written by its agent. */
+  | 'draft_streaming'
+  /** The customer wrote again after the message the draft answers. */
+  | 'stale_draft'
+  /** The delivery worker is sending it right now. */
+  | 'delivery_in_progress'
+  /** Someone else changed the message between our read and our write. */
+  | 'concurrent_update'
+  /** A subject on a message that is not an email. */
+  | 'not_an_email';
+
+export class ApprovalError extends Error {
+  override readonly name = 'ApprovalError';
+  constructor(
+    readonly kind: ApprovalErrorKind,
+    readonly code: ApprovalErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const conflict = (code: ApprovalErrorCode, message: string): ApprovalError =>
+  new ApprovalError('conflict', code, message);
+
+export const messageNotFound = (id: string): ApprovalError =>
+  new ApprovalError('not_found', 'resource_not_found', `no message with id "${id}"`);

@@ -1,0 +1,247 @@
+// The POSTROOM_CONFIG bootstrap file: accounts with their API keys, agents and
+// mailboxes. One schema, including the rules that span fields, so a bad file
+// stops the process at start with the path of the offending setting.
+import { z } from 'zod';
+
+const PERMISSIONS = [
+  'messaging:read',
+  'messaging:write',
+  'messaging:approve',
+  'messaging:delete',
+  'admin',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+export const ALL_PERMISSIONS: readonly Permission[] = PERMISSIONS;
+
+export const TRIGGER_POLICIES = ['mention', 'keyword', 'always'] as const;
+export type TriggerPolicy = (typeof TRIGGER_POLICIES)[number];
+
+// Ids end up in URLs, BullMQ job ids and Redis keys: keep them to safe characters.
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'must be 1-63 letters, digits, "_" or "-"');
+
+/** A secret is a literal or `{"env": "NAME"}`, resolved from the environment at load. */
+function secret(env: NodeJS.ProcessEnv) {
+  return z
+    .union([z.string().min(1), z.object({ env: z.string().min(1) }).strict()])
+    .transform((value, ctx) => {
+      if (typeof value === 'string') return value;
+      const resolved = env[value.env];
+      if (resolved === undefined || resolved === '') {
+        ctx.addIssue({ code: 'custom', message: `environment variable ${value.env} is not set` });
+        return z.NEVER;
+      }
+      return resolved;
+    });
+}
+
+const host = z.string().min(1);
+const port = z.number().int().min(1).max(65535);
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
+function schemas(env: NodeJS.ProcessEnv) {
+  const openaiProvider = z
+    .object({
+      type: z.literal('openai'),
+      // Fall back to OPENAI_BASE_URL / OPENAI_API_KEY so one key can serve many agents.
+      base_url: httpUrl.optional(),
+      api_key: secret(env).optional(),
+      model: z.string().min(1),
+      temperature: z.number().min(0).max(2).optional(),
+      max_output_tokens: z.number().int().positive().optional(),
+    })
+    .strict();
+  const templateProvider = z
+    .object({ type: z.literal('template'), template: z.string().min(1) })
+    .strict();
+
+  const agent = z
+    .object({
+      id,
+      name: z.string().min(1),
+      handle: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a handle like "drafter"'),
+      provider: z.discriminatedUnion('type', [openaiProvider, templateProvider], {
+        error: 'must be {"type": "openai", ...} or {"type": "template", ...}',
+      }),
+      instructions: z.string().default(''),
+      trigger_policy: z.enum(TRIGGER_POLICIES).default('always'),
+      trigger_keywords: z.array(z.string().min(1)).default([]),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      if (value.trigger_policy === 'keyword' && value.trigger_keywords.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['trigger_keywords'],
+          message: 'a keyword agent needs at least one trigger keyword',
+        });
+      }
+    });
+
+  const imap = z
+    .object({
+      host,
+      port,
+      secure: z.boolean().default(false),
+      auth: z.object({ user: z.string().min(1), pass: secret(env) }).strict(),
+      folder: z.string().min(1).default('INBOX'),
+      // Off by default: Postroom never changes mail on the server unless asked.
+      mark_seen: z.boolean().default(false),
+    })
+    .strict();
+
+  const smtp = z
+    .object({
+      host,
+      port,
+      secure: z.boolean().default(false),
+      auth: z
+        .object({ user: z.string().min(1), pass: secret(env) })
+        .strict()
+        .optional(),
+      pool_size: z.number().int().min(1).max(50).default(5),
+    })
+    .strict();
+
+  // Defaults: 8 attempts from 30 s doubling to a 1 h cap spread a transient
+  // outage over about 2 hours, the order of a mail server's own retry window.
+  const delivery = z
+    .object({
+      max_attempts: z.number().int().min(1).max(50).default(8),
+      backoff_ms: z.number().int().min(1).default(30_000),
+      backoff_max_ms: z.number().int().min(1).default(3_600_000),
+      jitter: z.number().min(0).max(1).default(0.2),
+      cancel_scheduled_on_customer_reply: z.boolean().default(true),
+    })
+    .strict()
+    .default({
+      max_attempts: 8,
+      backoff_ms: 30_000,
+      backoff_max_ms: 3_600_000,
+      jitter: 0.2,
+      cancel_scheduled_on_customer_reply: true,
+    });
+
+  const mailbox = z
+    .object({
+      id,
+      address: z.email({ message: 'must be an email address' }),
+      display_name: z.string().min(1).optional(),
+      imap: imap.optional(),
+      drop_folder: z.string().min(1).optional(),
+      smtp: smtp.optional(),
+      outbox_folder: z.string().min(1).optional(),
+      agents: z.array(id).default([]),
+      delivery,
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      if (Boolean(value.imap) === Boolean(value.drop_folder)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['imap'],
+          message: 'a mailbox needs exactly one of "imap" or "drop_folder"',
+        });
+      }
+      if (Boolean(value.smtp) === Boolean(value.outbox_folder)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['smtp'],
+          message: 'a mailbox needs exactly one of "smtp" or "outbox_folder"',
+        });
+      }
+    });
+
+  const apiKey = z
+    .object({
+      name: z.string().min(1),
+      key: secret(env).pipe(z.string().min(12, 'must be at least 12 characters')),
+      permissions: z.array(z.enum(PERMISSIONS)).min(1),
+    })
+    .strict();
+
+  const account = z
+    .object({
+      id,
+      name: z.string().min(1),
+      api_keys: z.array(apiKey).default([]),
+      agents: z.array(agent).default([]),
+      mailboxes: z.array(mailbox).default([]),
+      // Cost and loop guard: agent runs one conversation may start per hour.
+      agent_runs_per_conversation_per_hour: z.number().int().min(1).default(20),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      uniqueBy(value.agents, (a) => a.id, 'agents', 'id', ctx);
+      uniqueBy(value.agents, (a) => a.handle.toLowerCase(), 'agents', 'handle', ctx);
+      uniqueBy(value.mailboxes, (m) => m.id, 'mailboxes', 'id', ctx);
+      uniqueBy(value.mailboxes, (m) => m.address.toLowerCase(), 'mailboxes', 'address', ctx);
+      uniqueBy(value.api_keys, (k) => k.name, 'api_keys', 'name', ctx);
+      const agentIds = new Set(value.agents.map((a) => a.id));
+      value.mailboxes.forEach((mailbox, m) =>
+        mailbox.agents.forEach((agentId, a) => {
+          if (!agentIds.has(agentId)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['mailboxes', m, 'agents', a],
+              message: `no agent "${agentId}" in this account`,
+            });
+          }
+        }),
+      );
+    });
+
+  return z
+    .object({ accounts: z.array(account).default([]) })
+    .strict()
+    .superRefine((value, ctx) => {
+      uniqueBy(value.accounts, (a) => a.id, 'accounts', 'id', ctx);
+      const keys = new Map<string, string>();
+      value.accounts.forEach((acc, a) =>
+        acc.api_keys.forEach((key, k) => {
+          const other = keys.get(key.key);
+          if (other) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['accounts', a, 'api_keys', k, 'key'],
+              message: `the same key is already given to ${other}`,
+            });
+          }
+          keys.set(key.key, `accounts[${a}].api_keys[${k}]`);
+        }),
+      );
+    });
+}
+
+function uniqueBy<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  list: string,
+  field: string,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    if (seen.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [list, index, field],
+        message: `duplicate ${field} "${key}"`,
+      });
+    }
+    seen.add(key);
+  });
+}
+
+export function bootstrapSchema(env: NodeJS.ProcessEnv) {
+  return schemas(env);
+}
+
+export type Bootstrap = z.infer<ReturnType<typeof schemas>>;
+export type AccountConfig = Bootstrap['accounts'][number];
+export type AgentConfig = AccountConfig['agents'][number];
+export type MailboxConfig = AccountConfig['mailboxes'][number];
+export type ApiKeyConfig = AccountConfig['api_keys'][number];
+export type ProviderConfig = AgentConfig['provider'];

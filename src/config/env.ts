@@ -1,0 +1,102 @@
+// The environment, parsed once by one schema at start. A typo'd value fails
+// fast with the variable's name instead of surfacing later as odd behaviour.
+import { z } from 'zod';
+import { ConfigError, formatPath } from './config-error.ts';
+import { deepFreeze } from './freeze.ts';
+
+export const ROLES = ['api', 'watcher', 'ingest', 'agent', 'delivery', 'maintenance'] as const;
+export type Role = (typeof ROLES)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function urlWithScheme(schemes: readonly string[]) {
+  return z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
+  );
+}
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const roles = z.string().transform((value, ctx): Role[] => {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0 || names.includes('all')) return [...ROLES];
+  const unknown = names.filter((name) => !(ROLES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown role ${unknown.join(', ')}; roles are all, ${ROLES.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(names)] as Role[];
+});
+
+const positiveMs = z.coerce
+  .number({ message: 'must be a number of milliseconds' })
+  .int()
+  .positive();
+
+const envSchema = z.object({
+  MONGODB_URI: urlWithScheme(['mongodb', 'mongodb+srv']).optional(),
+  REDIS_URL: urlWithScheme(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  POSTROOM_CONFIG: z.string().min(1).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(8080),
+  POSTROOM_ROLES: roles.default([...ROLES]),
+  // BullMQ joins prefix and queue name with ':'; a ':' inside would split keys.
+  POSTROOM_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"')
+    .default('postroom'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: urlWithScheme(['http', 'https']).optional(),
+  // Where the embedded store listens when MONGODB_URI is unset (0 = any free port).
+  POSTROOM_EMBEDDED_MONGO_PORT: port.default(0),
+  // How long a mailbox lease lives without renewal: a process that dies is
+  // replaced as its mailboxes' watcher within about this time plus a third.
+  POSTROOM_MAILBOX_LEASE_TTL_MS: positiveMs.min(1000, 'must be at least 1000').default(15_000),
+  // SIGTERM must end the process within 10 s; in-flight work gets this long.
+  POSTROOM_SHUTDOWN_GRACE_MS: positiveMs.max(9000, 'must be at most 9000').default(8000),
+});
+
+export type Env = Readonly<z.infer<typeof envSchema>>;
+
+/** Parse the environment; blank values count as unset, as in most process managers. */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = source[key];
+    if (value !== undefined && value.trim() !== '') relevant[key] = value.trim();
+  }
+  const result = envSchema.safeParse(relevant);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(
+      issue ? formatPath(issue.path) : 'environment',
+      issue ? withValue(issue.message, relevant[String(issue.path[0])]) : 'invalid',
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+function withValue(message: string, value: string | undefined): string {
+  // Values may be secrets (API keys, URIs with passwords): quote only short, harmless ones.
+  if (value === undefined) return message;
+  const harmless = value.length <= 40 && !/[@:]\/\/.*@|key|secret|pass/i.test(value);
+  return harmless ? `${message} (got "${value}")` : message;
+}

@@ -1,0 +1,298 @@
+// One run of a `message.deliver` job: look at the message in MongoDB and do
+// the one thing its state calls for. Every run is safe to repeat: only a
+// `scheduled` message moves, each move is a conditional update, and an
+// attempt is counted in MongoDB before its SMTP transaction begins, so
+// `delivery.attempts` is the number of transactions begun.
+//
+// Order of an email attempt (each step written down before the next runs):
+//   fix headers once → count the attempt (sending_at) → send → receipt in
+//   Redis → sent with the next sequence → case effects.
+import { randomBytes } from 'node:crypto';
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { Outbound } from '../mail/smtp/types.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { JobPayload } from '../queues/catalog.ts';
+import type { Publisher } from '../realtime/events.ts';
+import type {
+  ConversationRecord,
+  DeliveryError,
+  EmailMeta,
+  MailboxRecord,
+  MessageRecord,
+  Store,
+} from '../store/index.ts';
+import { retryDelay } from './backoff.ts';
+import { classifyDeliveryFailure, toSendFailure } from './classify.ts';
+import { afterFailed, afterSent } from './effects.ts';
+import { outboundMeta, replyToAddress, subjectOf, toOutboundMail } from './outbound-email.ts';
+import type { Receipts } from './receipts.ts';
+import { outboundRoute } from './route.ts';
+
+export interface DeliveryDeps {
+  store: Store;
+  outbound: Outbound;
+  receipts: Receipts;
+  publisher: Publisher;
+  bootstrap: Bootstrap;
+  logger: Logger;
+  /**
+   * Deadline of one send. Past it the attempt is aborted and counted as a
+   * transient failure: connection and greeting timeouts (10 s each) and the
+   * 30 s socket timeout do not notice a server that trickles its replies.
+   */
+  sendTimeoutMs: number;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'sent'; message: MessageRecord }
+  /** Not due yet (early or duplicate job, or a retry's backoff): run again at `at`. */
+  | { kind: 'wait'; at: Date }
+  /** A transient failure recorded; the next attempt is due at `at`. */
+  | { kind: 'retry'; at: Date; attempts: number; code: string }
+  | { kind: 'failed'; code: string }
+  | { kind: 'canceled'; reason: string }
+  /** Nothing to do: gone, already sent, failed or canceled. */
+  | { kind: 'skipped'; reason: string };
+
+type Prepared = MessageRecord & { email: EmailMeta & { message_id: string } };
+
+export async function deliverMessage(
+  deps: DeliveryDeps,
+  payload: JobPayload<'message.deliver'>,
+  signal: AbortSignal,
+): Promise<DeliveryOutcome> {
+  const { store } = deps;
+  const message = await store.messages.get(payload.account_id, payload.message_id);
+  if (!message) return { kind: 'skipped', reason: 'not_found' };
+  if (message.status === 'failed' && message.delivery?.last_error) {
+    // A run that failed the message died before its alert: post it now (once).
+    await afterFailed(deps, message, recipientList(message));
+  }
+  if (message.status !== 'scheduled') return { kind: 'skipped', reason: message.status };
+
+  const conversation = await store.conversations.get(message.account_id, message.conversation_id);
+  if (!conversation || conversation.redacted_at || message.redacted_at) {
+    return cancel(deps, message, conversation ? 'redacted' : 'conversation_missing');
+  }
+  const due = dueAt(message);
+  if (due.getTime() > Date.now()) return { kind: 'wait', at: due };
+
+  // In-conversation messages (a scheduled chat reply or note) need no server.
+  if (message.channel === 'message') return recordSent(deps, message, new Date());
+  if (message.visibility !== 'external') {
+    return refuse(deps, message, 'not_deliverable', 'internal messages are never emailed');
+  }
+  const mailboxKey = message.mailbox_id ?? conversation.mailbox_id;
+  const mailbox = mailboxKey
+    ? await store.mailboxes.getByKey(message.account_id, mailboxKey)
+    : null;
+  const route = mailbox ? outboundRoute(mailbox, deps.bootstrap) : null;
+  if (!mailbox || !route) {
+    return refuse(deps, message, 'no_mailbox', `no outbound mailbox "${mailboxKey ?? ''}"`);
+  }
+  return deliverEmail(deps, message, conversation, mailbox, route, signal);
+}
+
+async function deliverEmail(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+  conversation: ConversationRecord,
+  mailbox: MailboxRecord,
+  route: NonNullable<ReturnType<typeof outboundRoute>>,
+  signal: AbortSignal,
+): Promise<DeliveryOutcome> {
+  const { store, receipts } = deps;
+  const prepared = await prepare(deps, message, conversation, mailbox);
+  if (!prepared) return { kind: 'skipped', reason: 'not_scheduled' };
+  if (prepared.email.to.length === 0) {
+    return refuse(deps, prepared, 'no_recipient', 'the case has no customer address to send to');
+  }
+  // The server took it on an earlier run, which died before recording it.
+  const receipt = await receipts.get(prepared._id);
+  if (receipt) return recordSent(deps, prepared, new Date(receipt.sent_at));
+
+  const policy = mailbox.delivery;
+  const attemptsSoFar = prepared.delivery?.attempts ?? 0;
+  if (attemptsSoFar >= policy.max_attempts) {
+    // Attempts were used by runs that never recorded an outcome (crashes).
+    const earlier = prepared.delivery?.last_error;
+    return fail(deps, prepared, {
+      code: 'interrupted',
+      response: earlier?.response ?? null,
+      message: `the last attempt was interrupted before its outcome was recorded${earlier ? `; before that: ${earlier.message}` : ''}`,
+    });
+  }
+  // A human may edit the subject when re-approving between attempts: theirs
+  // wins, else the one fixed before the first attempt.
+  const subject = subjectOf({ subject: prepared.subject ?? prepared.email.subject }, conversation);
+  const started = (await store.delivery.beginAttempt(
+    prepared.account_id,
+    prepared._id,
+    subject,
+  )) as Prepared | null;
+  if (!started) return afterLostClaim(deps, prepared);
+  const attempts = started.delivery?.attempts ?? 1;
+  const log = deps.logger.child({ message: started._id, mailbox: mailbox.key, attempt: attempts });
+  await deps.publisher.publish({
+    type: 'message.updated',
+    conversation_id: started.conversation_id,
+    message_id: started._id,
+  });
+
+  const replyTo = replyToAddress(mailbox.address, conversation.email_thread?.reply_token ?? null);
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(deps.sendTimeoutMs)]);
+  try {
+    const result = await deps.outbound.send(route, toOutboundMail(started, replyTo), deadline);
+    const sentAt = new Date();
+    const unrecorded = await receipts.put(started._id, {
+      sent_at: sentAt.toISOString(),
+      response: result.response,
+    });
+    if (unrecorded) log.warn({ err: unrecorded }, 'could not write the sent receipt');
+    log.info({ response: result.response }, 'message delivered');
+    return await recordSent(deps, started, sentAt);
+  } catch (error) {
+    const failure = toSendFailure(error);
+    const verdict = classifyDeliveryFailure(failure);
+    const recorded: DeliveryError = {
+      code: verdict.code,
+      response: verdict.response,
+      message: failure.message,
+    };
+    log.warn({ code: verdict.code, reason: verdict.reason, kind: verdict.kind }, 'send failed');
+    if (verdict.kind === 'transient' && attempts < policy.max_attempts) {
+      const delay = retryDelay(attempts, {
+        baseMs: policy.backoff_ms,
+        maxMs: policy.backoff_max_ms,
+        jitter: policy.jitter,
+      });
+      const at = new Date(Date.now() + delay);
+      const retried = await store.delivery.recordRetry(
+        started.account_id,
+        started._id,
+        recorded,
+        at,
+      );
+      if (!retried) return { kind: 'skipped', reason: 'not_scheduled' };
+      await deps.publisher.publish({
+        type: 'message.updated',
+        conversation_id: started.conversation_id,
+        message_id: started._id,
+      });
+      return { kind: 'retry', at, attempts, code: verdict.code };
+    }
+    return fail(deps, started, recorded);
+  }
+}
+
+/** The Message-ID and thread headers, fixed once and stored before the first attempt. */
+async function prepare(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+  conversation: ConversationRecord,
+  mailbox: MailboxRecord,
+): Promise<Prepared | null> {
+  if (message.email?.message_id) return message as Prepared;
+  const { store } = deps;
+  const replied = message.reply_to_id
+    ? await store.messages.get(message.account_id, message.reply_to_id)
+    : null;
+  const parent = replied?.email?.message_id
+    ? replied
+    : await store.delivery.newestInbound(message.account_id, message.conversation_id);
+  const meta = outboundMeta({
+    message,
+    conversation,
+    mailbox,
+    parent,
+    now: new Date(),
+    random: randomBytes(8).toString('hex'),
+  });
+  const fixed = await store.delivery.fixEmailMeta(message.account_id, message._id, meta);
+  return fixed?.email?.message_id ? (fixed as Prepared) : null;
+}
+
+/** Not before scheduled_at, nor before a retry's next_attempt_at. */
+function dueAt(message: MessageRecord): Date {
+  const times = [message.scheduled_at, message.delivery?.next_attempt_at]
+    .filter((t): t is Date => t instanceof Date)
+    .map((t) => t.getTime());
+  return new Date(Math.max(0, ...times));
+}
+
+/** The attempt could not be claimed: re-approved for later, or no longer scheduled. */
+async function afterLostClaim(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+): Promise<DeliveryOutcome> {
+  const now = await deps.store.messages.get(message.account_id, message._id);
+  if (now?.status !== 'scheduled') return { kind: 'skipped', reason: now?.status ?? 'not_found' };
+  const due = dueAt(now);
+  // Due but unclaimable would be a bug in the filter; wait a second rather than spin.
+  return { kind: 'wait', at: due.getTime() > Date.now() ? due : new Date(Date.now() + 1_000) };
+}
+
+async function recordSent(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+  sentAt: Date,
+): Promise<DeliveryOutcome> {
+  const { store } = deps;
+  const sent = await store.delivery.markSent(message.account_id, message._id, sentAt);
+  if (!sent) {
+    // Canceled while the attempt was in flight: the customer has the mail anyway.
+    const late = await store.delivery.recordLateSend(message.account_id, message._id, sentAt);
+    deps.logger.error(
+      { message: message._id, status: late?.status },
+      'message delivered after it stopped being scheduled (canceled during the send)',
+    );
+    return { kind: 'skipped', reason: 'sent_after_cancel' };
+  }
+  await afterSent(deps, sent);
+  return { kind: 'sent', message: sent };
+}
+
+async function fail(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+  error: DeliveryError,
+): Promise<DeliveryOutcome> {
+  const failed = await deps.store.delivery.markFailed(message.account_id, message._id, error);
+  if (!failed) return { kind: 'skipped', reason: 'not_scheduled' };
+  deps.logger.error(
+    { message: failed._id, code: error.code, attempts: failed.delivery?.attempts },
+    'delivery failed for good',
+  );
+  await afterFailed(deps, failed, recipientList(failed));
+  return { kind: 'failed', code: error.code ?? 'unknown' };
+}
+
+/** A message that can never be sent as it is: failed without an attempt. */
+function refuse(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+  code: string,
+  why: string,
+): Promise<DeliveryOutcome> {
+  return fail(deps, message, { code, response: null, message: why });
+}
+
+async function cancel(
+  deps: DeliveryDeps,
+  message: MessageRecord,
+  reason: string,
+): Promise<DeliveryOutcome> {
+  const canceled = await deps.store.delivery.cancel(message.account_id, message._id, reason);
+  if (canceled) {
+    await deps.publisher.publish({
+      type: 'message.updated',
+      conversation_id: canceled.conversation_id,
+      message_id: canceled._id,
+    });
+  }
+  return { kind: 'canceled', reason };
+}
+
+function recipientList(message: MessageRecord): string {
+  return (message.email?.to ?? []).map((a) => a.address).join(', ');
+}

@@ -1,0 +1,93 @@
+// The delivery role: consume `message.deliver` jobs. One job per message
+// (id `deliver-<message id>`) for its whole life: waiting for scheduled_at
+// and backing off after a transient failure both move that same job back to
+// delayed (no BullMQ attempt used), while MongoDB's delivery.attempts counts
+// the SMTP attempts against the mailbox's max_attempts. BullMQ's own attempts
+// (catalog) only retry infrastructure errors (MongoDB or Redis down mid-run).
+import { DelayedError } from 'bullmq';
+import { createOutbound } from '../mail/smtp/outbound.ts';
+import { JOBS } from '../queues/catalog.ts';
+import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
+import { redisPublisher } from '../realtime/events.ts';
+import type { RuntimeContext } from '../runtime/context.ts';
+import { INFRA_BACKOFF_CAP_MS, INFRA_BACKOFF_JITTER, retryDelay } from './backoff.ts';
+import { deliverMessage, type DeliveryDeps } from './deliver-message.ts';
+import { redisReceipts } from './receipts.ts';
+
+// Sends mostly wait on remote servers; each mailbox's pool (pool_size,
+// default 5) bounds the connections, so a few more jobs than that per process
+// keep pools busy without queueing many messages inside nodemailer.
+const DELIVERY_CONCURRENCY = 10;
+// 10 s connect + 10 s greeting + the transaction; a server still trickling
+// replies after two minutes will not finish, and holds a pool connection.
+const SEND_TIMEOUT_MS = 120_000;
+
+interface DeliveryRoleOptions {
+  concurrency?: number;
+  sendTimeoutMs?: number;
+}
+
+function startDeliveryWorker(
+  context: RuntimeContext,
+  options: DeliveryRoleOptions = {},
+): { worker: WorkerHandle; closeOutbound: () => Promise<void> } {
+  const { env } = context;
+  const outbound = createOutbound();
+  const logger = context.logger.child({ component: 'delivery' });
+  const deps: DeliveryDeps = {
+    store: context.store,
+    outbound,
+    receipts: redisReceipts(context.redis, env.POSTROOM_QUEUE_PREFIX),
+    publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
+    bootstrap: context.bootstrap,
+    logger,
+    sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
+  };
+  const infraBackoff = {
+    baseMs: JOBS['message.deliver'].backoff.delay,
+    maxMs: INFRA_BACKOFF_CAP_MS,
+    jitter: INFRA_BACKOFF_JITTER,
+  };
+  const worker = startWorker(
+    'message.deliver',
+    async (payload, job, signal, token) => {
+      const outcome = await deliverMessage(deps, payload, signal);
+      context.metrics.jobsCompleted.inc({ queue: 'message.deliver', outcome: outcome.kind });
+      if (outcome.kind === 'wait' || outcome.kind === 'retry') {
+        // Same job, later: not a failure, and no BullMQ attempt is used.
+        await job.moveToDelayed(outcome.at.getTime(), token);
+        throw new DelayedError();
+      }
+    },
+    {
+      redisUrl: env.REDIS_URL,
+      prefix: env.POSTROOM_QUEUE_PREFIX,
+      logger: context.logger,
+      concurrency: options.concurrency ?? DELIVERY_CONCURRENCY,
+      // A killed worker's sends resume in ~25 s instead of ~90 s (see QUICK_RECOVERY).
+      ...QUICK_RECOVERY,
+      settings: {
+        backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, infraBackoff),
+      },
+      async onFinalFailure(payload, _job, error) {
+        // Nothing is lost: MongoDB still says `scheduled`, and scheduleDelivery()
+        // (the reconciler's re-enqueue) replaces a failed job.
+        logger.error(
+          { err: error, message: payload.message_id },
+          'delivery job gave up on infrastructure errors; the message stays scheduled',
+        );
+      },
+    },
+  );
+  return { worker, closeOutbound: () => outbound.close() };
+}
+
+/** Start the worker; on shutdown it drains first, then the SMTP pools close. */
+export async function startDeliveryRole(context: RuntimeContext): Promise<void> {
+  const { worker, closeOutbound } = startDeliveryWorker(context);
+  // Later registrations close first: the worker stops and drains before its pools go.
+  context.shutdown.add('delivery-smtp-pools', closeOutbound);
+  context.shutdown.add('delivery-worker', () =>
+    worker.close(context.env.POSTROOM_SHUTDOWN_GRACE_MS),
+  );
+}

@@ -1,0 +1,103 @@
+// What follows a delivery outcome in the case: the workflow move, the first
+// response time, the internal alert on a failure, and the realtime events.
+// Each step is safe to redo: the alert is keyed by the failed message, the
+// first response is set only where null, the workflow move is conditional.
+import type { Publisher } from '../realtime/events.ts';
+import {
+  UNIQUE_INDEX,
+  isDuplicateKeyError,
+  type DeliveryError,
+  type MessageRecord,
+  type Store,
+} from '../store/index.ts';
+
+export interface EffectDeps {
+  store: Store;
+  publisher: Publisher;
+}
+
+/** A customer-visible message reached the customer: the case waits on them. */
+export async function afterSent(deps: EffectDeps, sent: MessageRecord): Promise<void> {
+  const { store, publisher } = deps;
+  await publisher.publish({
+    type: 'message.updated',
+    conversation_id: sent.conversation_id,
+    message_id: sent._id,
+  });
+  if (sent.visibility === 'external') {
+    const at = sent.delivery?.sent_at ?? new Date();
+    await store.delivery.setFirstResponse(sent.account_id, sent.conversation_id, at);
+    await store.conversations.applyWorkflowEvent(sent.account_id, sent.conversation_id, {
+      type: 'reply_delivered',
+    });
+  }
+  await publisher.publish({ type: 'conversation.updated', conversation_id: sent.conversation_id });
+}
+
+/**
+ * A message failed for good: an internal alert naming the recipient and the
+ * server's answer, and the case back to the team (waiting_internal). The
+ * alert carries a client_message_id derived from the failed message, so a
+ * redone step finds it instead of posting a second one; the workflow moves
+ * only with the alert's first posting.
+ */
+export async function afterFailed(
+  deps: EffectDeps,
+  failed: MessageRecord,
+  recipients: string,
+): Promise<void> {
+  const { store, publisher } = deps;
+  await publisher.publish({
+    type: 'message.updated',
+    conversation_id: failed.conversation_id,
+    message_id: failed._id,
+  });
+  const alert = await postAlert(store, failed, recipients);
+  if (!alert) return;
+  await publisher.publish({
+    type: 'message.created',
+    conversation_id: failed.conversation_id,
+    message_id: alert._id,
+  });
+  await store.conversations.applyWorkflowEvent(failed.account_id, failed.conversation_id, {
+    type: 'delivery_failed',
+  });
+  await publisher.publish({
+    type: 'conversation.updated',
+    conversation_id: failed.conversation_id,
+  });
+}
+
+function alertText(recipients: string, error: DeliveryError | null, attempts: number): string {
+  const server = error?.code && /^\d{3}$/.test(error.code) ? `SMTP ${error.code}` : error?.code;
+  const answer = [server, error?.response ?? error?.message].filter(Boolean).join(': ');
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  return `Could not deliver the reply to ${recipients || 'the customer'}: ${answer || 'unknown error'} (after ${tries}). The message was not sent.`;
+}
+
+async function postAlert(
+  store: Store,
+  failed: MessageRecord,
+  recipients: string,
+): Promise<MessageRecord | null> {
+  try {
+    return await store.messages.appendSent({
+      account_id: failed.account_id,
+      conversation_id: failed.conversation_id,
+      kind: 'alert',
+      visibility: 'internal',
+      channel: 'message',
+      body: alertText(
+        recipients,
+        failed.delivery?.last_error ?? null,
+        failed.delivery?.attempts ?? 0,
+      ),
+      reply_to_id: failed._id,
+      trigger_message_id: failed._id,
+      client_message_id: `delivery-failed-${failed._id}`,
+    });
+  } catch (error) {
+    if (isDuplicateKeyError(error, UNIQUE_INDEX.messageClientId)) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,148 @@
+// One collection: documents in insertion order keyed by their canonical _id,
+// its indexes, and the only three ways documents change (insert, replace,
+// remove), each of which enforces every unique index before touching state.
+import { ObjectId } from 'bson';
+import { MongoError, badValue } from './errors.ts';
+import { Index, duplicateKeyError, type IndexSpec } from './indexes.ts';
+import { Matcher } from './query.ts';
+import { isPlainObject, keyOf, type Doc } from './values.ts';
+
+export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+export class Collection {
+  readonly docs = new Map<string, Doc>();
+  readonly indexes: Index[] = [];
+  readonly uuid = crypto.randomUUID();
+
+  constructor(
+    readonly db: string,
+    readonly name: string,
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  specs(): IndexSpec[] {
+    return [ID_INDEX, ...this.indexes.map((i) => i.spec)];
+  }
+
+  /** Inserts a document (given _id first if missing); returns the stored document. */
+  insert(input: Doc): Doc {
+    const doc = prepareForInsert(input);
+    const idKey = keyOf(doc._id);
+    if (this.docs.has(idKey))
+      throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, { _id: doc._id });
+    for (const index of this.indexes) index.check(doc, idKey, this.ns);
+    for (const index of this.indexes) index.add(doc, idKey);
+    this.docs.set(idKey, doc);
+    return doc;
+  }
+
+  replace(old: Doc, next: Doc): void {
+    const idKey = keyOf(old._id);
+    for (const index of this.indexes) index.check(next, idKey, this.ns);
+    for (const index of this.indexes) {
+      index.remove(old, idKey);
+      index.add(next, idKey);
+    }
+    this.docs.set(idKey, next);
+  }
+
+  remove(doc: Doc): void {
+    const idKey = keyOf(doc._id);
+    for (const index of this.indexes) index.remove(doc, idKey);
+    this.docs.delete(idKey);
+  }
+
+  /** Adds a secondary index, failing with E11000 if existing documents violate it. */
+  addIndex(spec: IndexSpec): void {
+    const index = new Index(spec);
+    for (const [idKey, doc] of this.docs) {
+      try {
+        index.check(doc, idKey, this.ns);
+      } catch (error) {
+        if (error instanceof MongoError && error.code === 11000) {
+          throw new MongoError(
+            11000,
+            `Index build failed: ${this.uuid}: Collection ${this.ns} ( ${this.uuid} ) :: caused by :: ${error.message}`,
+            error.extra,
+          );
+        }
+        throw error;
+      }
+      index.add(doc, idKey);
+    }
+    this.indexes.push(index);
+  }
+
+  /**
+   * Candidate documents for a filter: a direct lookup when it pins `_id` (or a
+   * single-field unique index) by equality, else every document in natural order.
+   */
+  candidates(filter: Doc): Iterable<Doc> {
+    const id = filter._id;
+    if (id !== undefined) {
+      if (isLiteral(id)) return this.byKeys([keyOf(id)]);
+      if (
+        isPlainObject(id) &&
+        Object.keys(id).length === 1 &&
+        Array.isArray(id.$in) &&
+        id.$in.every(isLiteral)
+      ) {
+        return this.byKeys([...new Set(id.$in.map(keyOf))]);
+      }
+    }
+    for (const index of this.indexes) {
+      if (!index.unique || index.spec.partialFilterExpression || index.spec.sparse) continue;
+      const values = Object.keys(index.spec.key).map((field) => filter[field]);
+      if (values.every(isScalarLiteral)) {
+        const owner = index.lookup(values);
+        return owner === undefined ? [] : this.byKeys([owner]);
+      }
+    }
+    return this.docs.values();
+  }
+
+  private byKeys(keys: string[]): Iterable<Doc> {
+    const out: Doc[] = [];
+    for (const key of keys) {
+      const doc = this.docs.get(key);
+      if (doc) out.push(doc);
+    }
+    return out;
+  }
+
+  find(matcher: Matcher): Doc[] {
+    const out: Doc[] = [];
+    for (const doc of this.candidates(matcher.filter)) if (matcher.test(doc)) out.push(doc);
+    return out;
+  }
+}
+
+/** A value whose equality match is exactly its index key (no arrays, documents, null or regex). */
+function isScalarLiteral(v: unknown): boolean {
+  return (
+    v !== undefined &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !isPlainObject(v) &&
+    !(v instanceof RegExp)
+  );
+}
+
+function isLiteral(v: unknown): boolean {
+  if (v instanceof RegExp) return false;
+  if (isPlainObject(v)) return !Object.keys(v).some((k) => k.startsWith('$'));
+  return true;
+}
+
+function prepareForInsert(input: Doc): Doc {
+  const id = input._id;
+  if (id === undefined) return { _id: new ObjectId(), ...input };
+  if (Array.isArray(id)) throw badValue(`can't use an array for _id`);
+  if (id instanceof RegExp) throw badValue(`can't use a regex for _id`);
+  if (Object.keys(input)[0] === '_id') return input;
+  const { _id, ...rest } = input;
+  return { _id, ...rest };
+}

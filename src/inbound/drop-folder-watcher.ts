@@ -1,0 +1,127 @@
+// Watches a drop folder: every `.eml` placed there is claimed and handed to
+// the ingest queue. The folder is polled (fs.watch misses events on network
+// file systems and after overflows) and fs.watch only makes the poll come sooner.
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../platform/logger.ts';
+import { DROP_SUBFOLDERS, ensureDropFolder, processingPath } from './drop-folder.ts';
+
+export interface ClaimedFile {
+  /** Name inside .processing/, unique per claim. */
+  name: string;
+  sha256: string;
+  size: number;
+}
+
+export interface DropFolderWatcherOptions {
+  mailboxId: string;
+  folder: string;
+  /** Enqueue the claimed file; throwing leaves it in .processing/ to be retried. */
+  deliver(file: ClaimedFile): Promise<void>;
+  logger: Logger;
+  /** Poll interval; default 1 s. */
+  pollIntervalMs?: number;
+  /**
+   * A file must be unchanged for this long before it is taken, so a file
+   * still being written (cp, scp) is not ingested half-way. Default 500 ms.
+   */
+  settleMs?: number;
+}
+
+export interface DropFolderWatcher {
+  stop(): Promise<void>;
+  /** Run one pass now; resolves when it is done. */
+  syncNow(): Promise<void>;
+}
+
+export async function startDropFolderWatcher(
+  options: DropFolderWatcherOptions,
+): Promise<DropFolderWatcher> {
+  const log = options.logger.child({ mailbox: options.mailboxId, drop_folder: options.folder });
+  const pollMs = options.pollIntervalMs ?? 1_000;
+  const settleMs = options.settleMs ?? 500;
+  await ensureDropFolder(options.folder);
+  let stopped = false;
+  let pass: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const undelivered = new Set<string>();
+  let recovered = false;
+
+  async function claimAndDeliver(): Promise<void> {
+    // Files left in .processing/ by a crash (or whose enqueue failed) are handed over again;
+    // their job ids are derived from the claimed name, so a job still queued is not doubled.
+    if (!recovered) {
+      for (const name of await readdir(join(options.folder, DROP_SUBFOLDERS.processing)))
+        undelivered.add(name);
+      recovered = true;
+    }
+    for (const entry of await readdir(options.folder, { withFileTypes: true })) {
+      if (stopped) return;
+      if (!entry.isFile() || !entry.name.toLowerCase().endsWith('.eml')) continue;
+      const path = join(options.folder, entry.name);
+      const info = await stat(path).catch(() => null);
+      if (!info || Date.now() - info.mtimeMs < settleMs) continue;
+      const claimed = `${Date.now().toString(36)}-${process.pid}-${entry.name}`;
+      try {
+        await rename(path, processingPath(options.folder, claimed));
+      } catch {
+        continue; // Another process claimed it first.
+      }
+      undelivered.add(claimed);
+    }
+    for (const name of [...undelivered]) {
+      if (stopped) return;
+      const content = await readFile(processingPath(options.folder, name)).catch(() => null);
+      if (!content) {
+        undelivered.delete(name);
+        continue;
+      }
+      const sha256 = createHash('sha256').update(content).digest('hex');
+      try {
+        await options.deliver({ name, sha256, size: content.length });
+        undelivered.delete(name);
+        log.debug({ file: name, size: content.length }, 'drop-folder file handed to ingest');
+      } catch (error) {
+        log.warn({ err: error, file: name }, 'could not enqueue a drop-folder file; will retry');
+      }
+    }
+  }
+
+  function runPass(): Promise<void> {
+    pass = pass
+      .then(() => (stopped ? undefined : claimAndDeliver()))
+      .catch((error: unknown) => log.warn({ err: error }, 'drop-folder pass failed; will retry'));
+    return pass;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => void runPass().then(schedule), pollMs);
+  }
+
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(options.folder, () => {
+      // A settle delay later the new file is old enough to take.
+      setTimeout(() => void runPass(), settleMs + 50).unref();
+    });
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined; // Polling alone still works.
+  }
+
+  log.info('watching drop folder');
+  void runPass().then(schedule);
+
+  return {
+    syncNow: runPass,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      watcher?.close();
+      await pass;
+    },
+  };
+}

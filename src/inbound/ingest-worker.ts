@@ -1,0 +1,120 @@
+// The ingest role: consume `mail.ingest`, store each message, and settle its
+// source (a drop-folder file moves to processed/ or failed/). A job that fails
+// for good is recorded in MongoDB with its reason, so it is visible in the API.
+import { DelayedError, type Job } from 'bullmq';
+import type { JobPayload } from '../queues/catalog.ts';
+import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
+import type { RuntimeContext } from '../runtime/context.ts';
+import { dispatchTriggers } from '../agents/dispatch.ts';
+import { cancelScheduledOnCustomerReply } from '../approval/cancel-on-reply.ts';
+import { redisPublisher } from '../realtime/events.ts';
+import { markFailed, markProcessed } from './drop-folder.ts';
+import { ingestEmail } from './ingest/ingest-email.ts';
+
+// Parsing is CPU-bound and mostly synchronous: a few jobs at once keep I/O
+// (GridFS, MongoDB) overlapped without starving the event loop.
+const INGEST_CONCURRENCY = 4;
+// A reply is often ingested alongside its parent (a backlog at start-up, a quick
+// follow-up): the watcher enqueues in arrival order, so the parent's job started no
+// later than the reply's and is stored within a wait or two (a chain of replies waits
+// link by link). A reply whose parent never comes (a thread begun outside Postroom)
+// is stored after at most PARENT_WAITS waits.
+const PARENT_WAIT_MS = 2_000;
+const PARENT_WAITS = 2;
+
+export function startIngestWorker(context: RuntimeContext): WorkerHandle {
+  const { store, logger, env } = context;
+
+  async function dropFolderOf(payload: JobPayload<'mail.ingest'>): Promise<string | null> {
+    if (payload.source.kind !== 'file') return null;
+    const mailbox = await store.mailboxes.getByKey(payload.account_id, payload.mailbox_id);
+    return mailbox?.drop_folder ?? null;
+  }
+
+  return startWorker(
+    'mail.ingest',
+    async (payload, job: Job, _signal, token) => {
+      const log = logger.child({ job: job.id });
+      // attemptsStarted counts every start (waits and retries alike): the waits are bounded.
+      const waitForParent = job.attemptsStarted <= PARENT_WAITS && token !== undefined;
+      const outcome = await ingestEmail({ store, logger: log, waitForParent }, payload);
+      if (outcome.kind === 'deferred') {
+        // Not an attempt: the job waits in BullMQ's delayed set and starts again.
+        await job.moveToDelayed(Date.now() + PARENT_WAIT_MS, token);
+        throw new DelayedError();
+      }
+      // Also for a duplicate: a replayed job finishes what a crashed one began
+      // (run records and job ids are deterministic, so nothing runs twice).
+      if (outcome.message) {
+        const publisher = redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX);
+        // A reply approved but not yet sent answers a conversation that has moved
+        // on: cancel it (a mailbox option); it only touches replies approved
+        // before this message was stored, so a replayed job is harmless.
+        await cancelScheduledOnCustomerReply(
+          { store, queues: context.queues, logger: log, publisher },
+          outcome.message,
+        );
+        await dispatchTriggers(
+          { store, queues: context.queues, logger: log },
+          outcome.message,
+          null,
+          {
+            replayed: outcome.kind === 'duplicate',
+          },
+        );
+        if (outcome.kind === 'stored') {
+          await publisher.publish({
+            type: 'message.created',
+            conversation_id: outcome.message.conversation_id,
+            message_id: outcome.message._id,
+          });
+          await publisher.publish({
+            type: 'conversation.updated',
+            conversation_id: outcome.message.conversation_id,
+          });
+        }
+      }
+      const folder = await dropFolderOf(payload);
+      if (folder && payload.source.kind === 'file')
+        await markProcessed(folder, payload.source.name);
+      context.metrics.jobsCompleted.inc({ queue: 'mail.ingest', outcome: outcome.kind });
+    },
+    {
+      redisUrl: env.REDIS_URL,
+      prefix: env.POSTROOM_QUEUE_PREFIX,
+      logger,
+      concurrency: INGEST_CONCURRENCY,
+      // Mail mid-ingest in a killed process resumes in ~25 s (see QUICK_RECOVERY).
+      ...QUICK_RECOVERY,
+      async onFinalFailure(payload, job, error) {
+        context.metrics.jobsCompleted.inc({ queue: 'mail.ingest', outcome: 'failed' });
+        await store.inbound.recordFailure({
+          account_id: payload.account_id,
+          mailbox_id: payload.mailbox_id,
+          job_id: String(job.id),
+          source:
+            payload.source.kind === 'imap'
+              ? {
+                  kind: 'imap',
+                  uidvalidity: payload.source.uidvalidity,
+                  uid: payload.source.uid,
+                  name: null,
+                }
+              : { kind: 'file', uidvalidity: null, uid: null, name: payload.source.name },
+          raw_source_id: payload.raw.kind === 'gridfs' ? payload.raw.file_id : null,
+          reason: error.message,
+          attempts: job.attemptsMade,
+          failed_at: new Date(),
+        });
+        const folder = await dropFolderOf(payload);
+        if (folder && payload.source.kind === 'file') {
+          await markFailed(
+            folder,
+            payload.source.name,
+            `ingest failed after ${job.attemptsMade} attempts: ${error.message}`,
+          );
+        }
+      },
+    },
+  );
+}

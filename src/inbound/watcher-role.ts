@@ -1,0 +1,156 @@
+// The watcher role: watch every configured mailbox (IMAP or drop folder),
+// each by exactly one process at a time (a Redis lease per mailbox), and hand
+// every message to the `mail.ingest` queue.
+import { startMailboxWatcher } from '../mail/imap/mailbox-watcher.ts';
+import type { WatcherSink } from '../mail/imap/types.ts';
+import { INLINE_RAW_LIMIT_BYTES, type JobPayload } from '../queues/catalog.ts';
+import type { RuntimeContext } from '../runtime/context.ts';
+import type { MailboxRecord } from '../store/index.ts';
+import { startDropFolderWatcher } from './drop-folder-watcher.ts';
+import { WatcherSupervisor, type SupervisedWatcher } from './watcher-supervisor.ts';
+
+export interface WatcherRoleOptions {
+  /** Lease timing (tests shorten it); defaults in mailbox-lease.ts. */
+  leaseTtlMs?: number;
+  reconcileIntervalMs?: number;
+  dropPollIntervalMs?: number;
+}
+
+export async function startWatcherRole(
+  context: RuntimeContext,
+  options: WatcherRoleOptions = {},
+): Promise<void> {
+  const { store, logger, queues, env } = context;
+  const mailboxes = await store.mailboxes.listAll();
+  if (mailboxes.length === 0) {
+    logger.warn('no mailboxes are configured: the watcher role has nothing to watch');
+    return;
+  }
+
+  // Message sources over the limit go to GridFS first: big mail never sits in Redis.
+  async function rawFor(
+    mailbox: MailboxRecord,
+    source: Buffer,
+    label: string,
+  ): Promise<JobPayload<'mail.ingest'>['raw']> {
+    if (source.length <= INLINE_RAW_LIMIT_BYTES)
+      return { kind: 'inline', base64: source.toString('base64') };
+    const file = await store.files.put(`${label}.eml`, source, {
+      account_id: mailbox.account_id,
+      purpose: 'raw_source',
+      content_type: 'message/rfc822',
+      mailbox_id: mailbox.key,
+    });
+    return { kind: 'gridfs', file_id: file.id, size: file.size_bytes };
+  }
+
+  function imapSink(mailbox: MailboxRecord): WatcherSink {
+    return {
+      async loadSyncState() {
+        const current = await store.mailboxes.getByKey(mailbox.account_id, mailbox.key);
+        return {
+          uidvalidity: current?.sync.uidvalidity ?? null,
+          last_uid: current?.sync.last_uid ?? 0,
+        };
+      },
+      async saveSyncState(state) {
+        await store.mailboxes.updateSync(mailbox.account_id, mailbox.key, {
+          ...state,
+          last_sync_at: new Date(),
+        });
+      },
+      async setStatus(status, error) {
+        await store.mailboxes.updateSync(mailbox.account_id, mailbox.key, {
+          status,
+          last_error: error ?? null,
+        });
+      },
+      async deliver(message) {
+        await queues.enqueue('mail.ingest', {
+          account_id: mailbox.account_id,
+          mailbox_id: mailbox.key,
+          source: { kind: 'imap', uidvalidity: message.uidvalidity, uid: message.uid },
+          raw: await rawFor(
+            mailbox,
+            message.source,
+            `${mailbox.key}-${message.uidvalidity}-${message.uid}`,
+          ),
+        });
+      },
+      async skipped(message) {
+        await store.inbound.recordFailure({
+          account_id: mailbox.account_id,
+          mailbox_id: mailbox.key,
+          job_id: `skipped-${mailbox._id}-${message.uidvalidity}-${message.uid}`,
+          source: { kind: 'imap', uidvalidity: message.uidvalidity, uid: message.uid, name: null },
+          raw_source_id: null,
+          reason: `not fetched: ${message.size} bytes is over the size limit`,
+          attempts: 0,
+          failed_at: new Date(),
+        });
+      },
+    };
+  }
+
+  function imapPassword(mailbox: MailboxRecord): string {
+    const config = context.bootstrap.accounts
+      .find((account) => account.id === mailbox.account_id)
+      ?.mailboxes.find((m) => m.id === mailbox.key);
+    const pass = config?.imap?.auth.pass;
+    // Passwords live only in the bootstrap config, never in MongoDB.
+    if (!pass)
+      throw new Error(
+        `no IMAP password for mailbox ${mailbox.account_id}/${mailbox.key} in POSTROOM_CONFIG`,
+      );
+    return pass;
+  }
+
+  function createWatcher(mailbox: MailboxRecord): SupervisedWatcher {
+    const log = logger.child({ mailbox: mailbox.key, account: mailbox.account_id });
+    if (mailbox.kind === 'imap' && mailbox.imap) {
+      return startMailboxWatcher({
+        mailboxId: mailbox._id,
+        imap: { ...mailbox.imap, auth: { user: mailbox.imap.user, pass: imapPassword(mailbox) } },
+        sink: imapSink(mailbox),
+        logger: log,
+        reconcileIntervalMs: options.reconcileIntervalMs,
+        stopTimeoutMs: 3_000,
+      });
+    }
+    if (mailbox.drop_folder) {
+      const folder = mailbox.drop_folder;
+      const started = startDropFolderWatcher({
+        mailboxId: mailbox._id,
+        folder,
+        logger: log,
+        pollIntervalMs: options.dropPollIntervalMs,
+        deliver: (file) =>
+          queues
+            .enqueue('mail.ingest', {
+              account_id: mailbox.account_id,
+              mailbox_id: mailbox.key,
+              source: { kind: 'file', name: file.name, sha256: file.sha256 },
+              raw: { kind: 'file' },
+            })
+            .then(() => undefined),
+      });
+      started.catch((error: unknown) => log.error({ err: error }, 'cannot watch the drop folder'));
+      return { stop: async () => (await started.catch(() => null))?.stop() };
+    }
+    throw new Error(`mailbox ${mailbox.key} has neither IMAP settings nor a drop folder`);
+  }
+
+  const supervisor = new WatcherSupervisor<MailboxRecord & { id: string }>({
+    redis: context.redis,
+    prefix: env.POSTROOM_QUEUE_PREFIX,
+    mailboxes: mailboxes.map((mailbox) => ({ ...mailbox, id: mailbox._id })),
+    createWatcher,
+    logger,
+    ttlMs: options.leaseTtlMs,
+  }).start();
+  context.shutdown.add('watchers', () => supervisor.stop());
+  logger.info(
+    { mailboxes: mailboxes.map((m) => `${m.account_id}/${m.key}`) },
+    'watching mailboxes',
+  );
+}

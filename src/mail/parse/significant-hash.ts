@@ -1,0 +1,60 @@
+// A stable identity for a message that has no Message-ID, so that the same
+// message fetched or dropped twice is recognised as a duplicate. It hashes
+// what a person would call "the same message" (sender, recipients, date,
+// subject, text) and ignores transport noise such as Received headers, which
+// differ between two deliveries of one message.
+import { createHash } from 'node:crypto';
+import { firstValue, readHeaderBlock } from './header-block.ts';
+import { prepareRaw } from './prepare-raw.ts';
+import type { ParsedEmail } from './types.ts';
+
+export type HashInput = Pick<ParsedEmail, 'from' | 'to' | 'cc' | 'date' | 'subject' | 'text'>;
+
+// Only the Date header is re-read from the raw message; it sits in the first
+// few kilobytes.
+const DATE_SCAN_BYTES = 64 * 1024;
+
+/** sha256 (hex) over the significant parts of a message. */
+export function significantHash(parsed: HashInput, raw: Buffer): string {
+  const parts = [
+    parsed.from ? parsed.from.address.toLowerCase() : '',
+    parsed.to.map((a) => a.address.toLowerCase()).join(','),
+    parsed.cc.map((a) => a.address.toLowerCase()).join(','),
+    // An unparseable Date is still distinctive: use its raw text.
+    parsed.date ? parsed.date.toISOString() : rawDate(raw),
+    normalizeText(parsed.subject),
+    normalizeText(parsed.text),
+  ];
+  const hash = createHash('sha256');
+  if (parts.every((part) => part === '')) {
+    // Nothing recognisable was parsed: only the bytes themselves identify it.
+    hash.update('raw\0');
+    hash.update(normalizeText(raw.toString('latin1')));
+  } else {
+    for (const part of parts) hash.update(`${part.length}:${part}\0`);
+  }
+  return hash.digest('hex');
+}
+
+/** The id used in place of a missing Message-ID: postroom-<hash32>@no-message-id.invalid. */
+export function syntheticMessageId(parsed: HashInput, raw: Buffer): string {
+  // .invalid is reserved (RFC 2606), so this can never collide with a real id.
+  return `postroom-${significantHash(parsed, raw).slice(0, 32)}@no-message-id.invalid`;
+}
+
+// Line endings and surrounding whitespace change when a message passes
+// through different stores (IMAP servers, drop folders, editors).
+function normalizeText(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.trim())
+    .join('\n')
+    .trim();
+}
+
+function rawDate(raw: Buffer): string {
+  const block = readHeaderBlock(prepareRaw(raw.subarray(0, DATE_SCAN_BYTES)), DATE_SCAN_BYTES);
+  return (firstValue(block.fields, 'date') ?? '').replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,30 @@
+// One message's nodemailer options. nodemailer builds every header (encoding,
+// folding, angle brackets, the multipart/alternative body): nothing here joins
+// MIME by hand, so a name with a comma or a non-ASCII subject stays well formed.
+import type { SendMailOptions } from 'nodemailer';
+import { textToHtml } from './text-html.ts';
+import type { MailAddress, OutboundMail } from './types.ts';
+
+const address = (a: MailAddress) => ({ name: a.name ?? '', address: a.address });
+const bracketed = (id: string): string => `<${id}>`;
+
+export function mailOptions(mail: OutboundMail): SendMailOptions {
+  return {
+    from: address(mail.from),
+    to: mail.to.map(address),
+    ...(mail.cc.length > 0 ? { cc: mail.cc.map(address) } : {}),
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
+    // A line break in a subject would end the header; nodemailer encodes the rest.
+    subject: mail.subject.replace(/[\r\n]+/g, ' '),
+    messageId: bracketed(mail.messageId),
+    date: mail.date,
+    ...(mail.inReplyTo ? { inReplyTo: bracketed(mail.inReplyTo) } : {}),
+    ...(mail.references.length > 0 ? { references: mail.references.map(bracketed) } : {}),
+    text: mail.text,
+    html: textToHtml(mail.text),
+    // The body is text from people and models: never let nodemailer read a
+    // file or fetch a URL on its behalf.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}

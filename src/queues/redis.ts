@@ -1,0 +1,62 @@
+// The one place Redis connections are made. BullMQ workers block on Redis and
+// must never give up a command (maxRetriesPerRequest: null); producers on the
+// API path fail fast instead, so a request does not hang while Redis is away.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../platform/logger.ts';
+import { redactUrl } from '../platform/logger.ts';
+
+export type RedisPurpose = 'worker' | 'producer' | 'subscriber' | 'command';
+
+const PURPOSE_OPTIONS: Record<RedisPurpose, RedisOptions> = {
+  worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
+  subscriber: { maxRetriesPerRequest: null, enableReadyCheck: false },
+  producer: { maxRetriesPerRequest: 2, enableOfflineQueue: false },
+  // Leases and pub/sub publishing: queue briefly while (re)connecting, then fail.
+  command: { maxRetriesPerRequest: 2, enableOfflineQueue: true },
+};
+
+// Reconnect quickly at first, then settle at 5 s: Redis restarts are routine
+// and a tight loop against a dead server only fills logs.
+function retryStrategy(times: number): number {
+  return Math.min(100 * 2 ** Math.min(times, 6), 5_000);
+}
+
+export function createRedis(url: string, purpose: RedisPurpose, logger: Logger): Redis {
+  const client = new Redis(url, {
+    ...PURPOSE_OPTIONS[purpose],
+    retryStrategy,
+    connectionName: `postroom-${purpose}`,
+    lazyConnect: false,
+  });
+  let lastError = '';
+  client.on('error', (error: Error) => {
+    // ioredis repeats the same error on every reconnect attempt: log changes only.
+    if (error.message === lastError) return;
+    lastError = error.message;
+    logger.warn({ err: error, redis: redactUrl(url), purpose }, 'redis connection error');
+  });
+  client.on('ready', () => {
+    if (lastError) logger.info({ purpose }, 'redis connection restored');
+    lastError = '';
+  });
+  return client;
+}
+
+/** Whether Redis answers a PING within the given time (for /readyz). */
+export async function redisAnswers(client: Redis, timeoutMs = 1_000): Promise<boolean> {
+  if (client.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pong = await Promise.race([
+      client.ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return pong === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

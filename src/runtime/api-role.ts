@@ -1,0 +1,55 @@
+// The api role: build the HTTP app over the store and listen on HOST:PORT.
+import { buildApp } from '../api/app.ts';
+import type { Principal } from '../api/auth.ts';
+import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
+import { agentApiRoutes } from '../api/routes/agent-api.ts';
+import { messagingRoutes } from '../api/routes/messaging.ts';
+import { redisAnswers } from '../queues/redis.ts';
+import type { RuntimeContext } from './context.ts';
+
+export async function startApiRole(context: RuntimeContext): Promise<void> {
+  const { store, redis, env, logger } = context;
+  const app = await buildApp({
+    logger,
+    metrics: context.metrics,
+    authenticate: async (token): Promise<Principal | null> => {
+      const key = await store.apiKeys.findByToken(token);
+      if (!key) return null;
+      return {
+        account_id: key.account_id,
+        actor_id: key.actor_id,
+        api_key_id: key._id,
+        permissions: key.permissions,
+      };
+    },
+    readiness: {
+      mongodb: () => store.ping(),
+      redis: () => redisAnswers(redis),
+    },
+    routes: [
+      ...messagingRoutes(store, {
+        store,
+        queues: context.queues,
+        redis,
+        prefix: env.POSTROOM_QUEUE_PREFIX,
+        logger,
+      }),
+      ...agentApiRoutes({
+        store,
+        queues: context.queues,
+        redis,
+        redisUrl: env.REDIS_URL,
+        prefix: env.POSTROOM_QUEUE_PREFIX,
+        logger,
+      }),
+      adminInboundRoutes(store),
+    ],
+  });
+  await app.listen({ host: env.HOST, port: env.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  context.endpoints.api = `http://${env.HOST}:${port}`;
+  logger.info({ host: env.HOST, port }, `HTTP API listening on ${context.endpoints.api}`);
+  // Closing stops accepting connections and waits for in-flight requests.
+  context.shutdown.add('api', () => app.close());
+}

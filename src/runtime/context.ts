@@ -1,0 +1,24 @@
+// What every role gets when it starts: the parsed configuration, the one
+// logger, the store, the queues, and the shutdown list to register with.
+import type { Metrics } from '../api/metrics.ts';
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { Env } from '../config/env.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Queues } from '../queues/queues.ts';
+import type { Store } from '../store/connect.ts';
+import type { Redis } from 'ioredis';
+import type { Shutdown } from './shutdown.ts';
+
+export interface RuntimeContext {
+  env: Env;
+  bootstrap: Bootstrap;
+  logger: Logger;
+  store: Store;
+  queues: Queues;
+  /** A general-purpose Redis connection (leases, pub/sub publishing, readiness). */
+  redis: Redis;
+  metrics: Metrics;
+  shutdown: Shutdown;
+  /** Where this process listens, once its roles have started (tests and logs). */
+  endpoints: { api?: string };
+}

@@ -1,0 +1,77 @@
+// Start Postroom: parse the configuration, connect MongoDB (or start the
+// embedded store), apply the bootstrap file, connect Redis, start the roles.
+// Nothing connects at import time; workers/ entry points call this.
+import type { Env } from '../config/env.ts';
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import { loadBootstrap } from '../config/load-bootstrap.ts';
+import { createMetrics } from '../api/metrics.ts';
+import { startEmbeddedMongo } from '../embedded-mongo/index.ts';
+import { redactUrl, type Logger } from '../platform/logger.ts';
+import { createQueues } from '../queues/queues.ts';
+import { createRedis } from '../queues/redis.ts';
+import { applyBootstrap } from '../store/bootstrap.ts';
+import { connectStore } from '../store/connect.ts';
+import type { RuntimeContext } from './context.ts';
+import { startRoles } from './roles.ts';
+import { Shutdown } from './shutdown.ts';
+
+export interface Running {
+  context: RuntimeContext;
+  stop(): Promise<void>;
+}
+
+export async function startPostroom(env: Env, logger: Logger): Promise<Running> {
+  const shutdown = new Shutdown(logger);
+  try {
+    const bootstrap: Bootstrap = env.POSTROOM_CONFIG
+      ? await loadBootstrap(env.POSTROOM_CONFIG)
+      : { accounts: [] };
+    if (!env.POSTROOM_CONFIG) {
+      logger.warn('POSTROOM_CONFIG is not set: no accounts, mailboxes or API keys are configured');
+    }
+
+    let mongoUri = env.MONGODB_URI;
+    if (!mongoUri) {
+      const embedded = await startEmbeddedMongo({
+        port: env.POSTROOM_EMBEDDED_MONGO_PORT,
+        logger: logger.child({ component: 'embedded-mongo' }),
+      });
+      shutdown.add('embedded-mongo', () => embedded.stop());
+      mongoUri = `${embedded.uri.replace(/\/?$/, '/')}postroom`;
+      logger.warn(
+        { uri: mongoUri },
+        'MONGODB_URI is not set: using the embedded in-memory MongoDB-compatible store; all data is lost when the process stops',
+      );
+    } else {
+      logger.info({ uri: redactUrl(mongoUri) }, 'connecting to MongoDB');
+    }
+    const store = await connectStore(mongoUri, logger.child({ component: 'store' }));
+    shutdown.add('store', () => store.close());
+    await applyBootstrap(store, bootstrap, logger.child({ component: 'bootstrap' }));
+
+    const redis = createRedis(env.REDIS_URL, 'command', logger);
+    shutdown.add('redis', async () => {
+      redis.disconnect();
+    });
+    const queues = createQueues(env.REDIS_URL, env.POSTROOM_QUEUE_PREFIX, logger);
+    shutdown.add('queues', () => queues.close());
+
+    const context: RuntimeContext = {
+      env,
+      bootstrap,
+      logger,
+      store,
+      queues,
+      redis,
+      metrics: createMetrics(),
+      shutdown,
+      endpoints: {},
+    };
+    await startRoles(env.POSTROOM_ROLES, context);
+    logger.info({ roles: env.POSTROOM_ROLES }, 'postroom started');
+    return { context, stop: () => shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS) };
+  } catch (error) {
+    await shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS);
+    throw error;
+  }
+}

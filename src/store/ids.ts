@@ -1,0 +1,54 @@
+// Document ids: a type prefix and an ObjectId in hex (`msg_6566c0…`). The
+// ObjectId starts with a timestamp, so ids sort by creation time and can break
+// ties in cursor pagination; the prefix tells a reader what an id points to.
+import { ObjectId } from 'bson';
+import { createHash, randomBytes } from 'node:crypto';
+
+export const ID_PREFIXES = {
+  actor: 'act',
+  agent: 'agt',
+  agentRun: 'run',
+  apiKey: 'key',
+  attachment: 'att',
+  conversation: 'cnv',
+  inboundFailure: 'inf',
+  mailbox: 'mbx',
+  message: 'msg',
+  participant: 'par',
+} as const;
+export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${new ObjectId().toHexString()}`;
+}
+
+/** Bootstrap agents keep one id across restarts, so mailboxes and runs can name them. */
+export function agentIdFor(accountId: string, agentKey: string): string {
+  return `${ID_PREFIXES.agent}_${accountId}_${agentKey}`;
+}
+
+export function mailboxIdFor(accountId: string, mailboxKey: string): string {
+  return `${ID_PREFIXES.mailbox}_${accountId}_${mailboxKey}`;
+}
+
+/**
+ * A conversation's reply token: lower-case hex because it may travel in an
+ * email local part or Message-ID, where case is not reliably preserved.
+ * 64 bits: unguessable enough to not be a way into someone else's thread.
+ */
+export function newReplyToken(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/**
+ * Message-IDs are stored bare (`abc@example.test`, no angle brackets or
+ * spaces), so `<abc@example.test>` from one header and `abc@example.test` from
+ * another meet in the dedupe and threading indexes.
+ */
+export function bareMessageId(id: string): string {
+  return id.trim().replace(/^<+/, '').replace(/>+$/, '').trim();
+}

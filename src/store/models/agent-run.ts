@@ -1,0 +1,58 @@
+import { Schema } from 'mongoose';
+import { AGENT_RUN_STATUSES } from '../records/enums.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
+import type { AgentRunRecord } from '../records/agent-run.ts';
+import {
+  baseOptions,
+  enumWithDefault,
+  nullableDate,
+  nullableString,
+  nullableSub,
+  requiredString,
+  subSchema,
+} from './common.ts';
+
+const usageSchema = subSchema({
+  prompt_tokens: { type: Number, default: 0 },
+  completion_tokens: { type: Number, default: 0 },
+  total_tokens: { type: Number, default: 0 },
+});
+
+const timingsSchema = subSchema({
+  queued_at: { type: Date, required: true },
+  started_at: nullableDate,
+  first_token_at: nullableDate,
+  completed_at: nullableDate,
+});
+
+const errorSchema = subSchema({ code: requiredString, message: requiredString });
+
+export const agentRunSchema = new Schema<AgentRunRecord>(
+  {
+    _id: requiredString,
+    account_id: requiredString,
+    conversation_id: requiredString,
+    agent_id: requiredString,
+    trigger_message_id: requiredString,
+    draft_message_id: nullableString,
+    model: nullableString,
+    status: enumWithDefault(AGENT_RUN_STATUSES, 'queued'),
+    attempts: { type: Number, default: 0 },
+    usage: nullableSub(usageSchema),
+    timings: { type: timingsSchema, required: true },
+    instructions_version: nullableString,
+    context_message_ids: { type: [String], default: [] },
+    error: nullableSub(errorSchema),
+  },
+  baseOptions('agent_runs'),
+);
+
+// One run per (trigger, agent): a repeated trigger job finds the existing run.
+agentRunSchema.index(
+  { trigger_message_id: 1, agent_id: 1 },
+  { name: UNIQUE_INDEX.agentRunTrigger, unique: true },
+);
+// The hourly cap counts a conversation's recent runs.
+agentRunSchema.index({ conversation_id: 1, created_at: -1 });
+// The reconciler and dispatch look for live runs by status.
+agentRunSchema.index({ status: 1, _id: 1 });

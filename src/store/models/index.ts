@@ -1,0 +1,52 @@
+// Binds every schema to one connection. Models are created per connection
+// (never on the global mongoose), so tests can hold several stores at once.
+import type { Connection, Model } from 'mongoose';
+import type { AccountRecord } from '../records/account.ts';
+import type { ActorRecord } from '../records/actor.ts';
+import type { AgentRunRecord } from '../records/agent-run.ts';
+import type { AgentRecord } from '../records/agent.ts';
+import type { ApiKeyRecord } from '../records/api-key.ts';
+import type { ConversationRecord } from '../records/conversation.ts';
+import type { MailboxRecord } from '../records/mailbox.ts';
+import type { MessageRecord } from '../records/message.ts';
+import { accountSchema } from './account.ts';
+import { actorSchema } from './actor.ts';
+import { agentRunSchema } from './agent-run.ts';
+import { agentSchema } from './agent.ts';
+import { apiKeySchema } from './api-key.ts';
+import { conversationSchema } from './conversation.ts';
+import { counterSchema, type CounterRecord } from './counter.ts';
+import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
+import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
+import { mailboxSchema } from './mailbox.ts';
+import { messageSchema } from './message.ts';
+
+export interface Models {
+  Account: Model<AccountRecord>;
+  Actor: Model<ActorRecord>;
+  ApiKey: Model<ApiKeyRecord>;
+  Agent: Model<AgentRecord>;
+  Mailbox: Model<MailboxRecord>;
+  Conversation: Model<ConversationRecord>;
+  Message: Model<MessageRecord>;
+  AgentRun: Model<AgentRunRecord>;
+  Counter: Model<CounterRecord>;
+  IdempotencyKey: Model<IdempotencyRecord>;
+  InboundFailure: Model<InboundFailureRecord>;
+}
+
+export function createModels(connection: Connection): Models {
+  return {
+    Account: connection.model<AccountRecord>('Account', accountSchema),
+    Actor: connection.model<ActorRecord>('Actor', actorSchema),
+    ApiKey: connection.model<ApiKeyRecord>('ApiKey', apiKeySchema),
+    Agent: connection.model<AgentRecord>('Agent', agentSchema),
+    Mailbox: connection.model<MailboxRecord>('Mailbox', mailboxSchema),
+    Conversation: connection.model<ConversationRecord>('Conversation', conversationSchema),
+    Message: connection.model<MessageRecord>('Message', messageSchema),
+    AgentRun: connection.model<AgentRunRecord>('AgentRun', agentRunSchema),
+    Counter: connection.model<CounterRecord>('Counter', counterSchema),
+    IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
+    InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
+  };
+}

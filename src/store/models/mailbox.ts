@@ -1,0 +1,73 @@
+import { Schema } from 'mongoose';
+import { MAILBOX_KINDS, OUTBOUND_KINDS, SYNC_STATUSES } from '../records/enums.ts';
+import type { MailboxRecord } from '../records/mailbox.ts';
+import {
+  baseOptions,
+  enumOf,
+  enumWithDefault,
+  nullableDate,
+  nullableString,
+  nullableSub,
+  requiredString,
+  subSchema,
+} from './common.ts';
+
+// No password fields anywhere: credentials stay in the in-memory config.
+const imapSchema = subSchema({
+  host: requiredString,
+  port: { type: Number, required: true },
+  secure: { type: Boolean, required: true },
+  user: requiredString,
+  folder: requiredString,
+  mark_seen: { type: Boolean, required: true },
+});
+
+const smtpSchema = subSchema({
+  host: requiredString,
+  port: { type: Number, required: true },
+  secure: { type: Boolean, required: true },
+  user: nullableString,
+  pool_size: { type: Number, required: true },
+});
+
+const outboundSchema = subSchema({
+  kind: enumOf(OUTBOUND_KINDS),
+  smtp: nullableSub(smtpSchema),
+  outbox_folder: nullableString,
+});
+
+const deliverySchema = subSchema({
+  max_attempts: { type: Number, required: true },
+  backoff_ms: { type: Number, required: true },
+  backoff_max_ms: { type: Number, required: true },
+  jitter: { type: Number, required: true },
+  cancel_scheduled_on_customer_reply: { type: Boolean, required: true },
+});
+
+const syncSchema = subSchema({
+  uidvalidity: nullableString,
+  last_uid: { type: Number, default: 0 },
+  status: enumWithDefault(SYNC_STATUSES, 'idle'),
+  last_error: nullableString,
+  last_sync_at: nullableDate,
+});
+
+export const mailboxSchema = new Schema<MailboxRecord>(
+  {
+    _id: requiredString,
+    account_id: requiredString,
+    key: requiredString,
+    address: requiredString,
+    display_name: nullableString,
+    kind: enumOf(MAILBOX_KINDS),
+    imap: nullableSub(imapSchema),
+    drop_folder: nullableString,
+    outbound: { type: outboundSchema, required: true },
+    agent_ids: { type: [String], default: [] },
+    delivery: { type: deliverySchema, required: true },
+    sync: { type: syncSchema, default: () => ({}) },
+  },
+  baseOptions('mailboxes'),
+);
+
+mailboxSchema.index({ account_id: 1, key: 1 }, { unique: true });

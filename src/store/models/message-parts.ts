@@ -1,0 +1,61 @@
+// Sub-documents of chat_message that only email and approval flows fill in.
+import {
+  nullableDate,
+  nullableNumber,
+  nullableString,
+  nullableSub,
+  requiredString,
+  subSchema,
+} from './common.ts';
+
+const addressSchema = subSchema({ name: nullableString, address: requiredString });
+
+export const emailSchema = subSchema({
+  // No default: absent rather than null, for the partial unique dedupe index.
+  message_id: { type: String },
+  in_reply_to: nullableString,
+  references: { type: [String], default: [] },
+  from: nullableSub(addressSchema),
+  to: { type: [addressSchema], default: [] },
+  cc: { type: [addressSchema], default: [] },
+  auto_submitted: { type: Boolean, default: false },
+  auto_submitted_reason: nullableString,
+  subject: nullableString,
+  date: nullableDate,
+});
+
+const deliveryErrorSchema = subSchema({
+  code: nullableString,
+  response: nullableString,
+  message: requiredString,
+});
+
+export const deliverySchema = subSchema({
+  attempts: { type: Number, default: 0 },
+  last_error: nullableSub(deliveryErrorSchema),
+  next_attempt_at: nullableDate,
+  sent_at: nullableDate,
+  // Set when an attempt starts, cleared when its outcome is recorded: a value
+  // left behind marks a send interrupted by a crash (delivery/, the reconciler).
+  sending_at: nullableDate,
+});
+
+export const approvalSchema = subSchema({
+  approved_by: nullableString,
+  approved_at: { type: Date, required: true },
+  edit_distance: nullableNumber,
+  original_body: nullableString,
+  original_subject: nullableString,
+});
+
+export const rejectionSchema = subSchema({
+  reason: nullableString,
+  rejected_by: nullableString,
+  rejected_at: { type: Date, required: true },
+});
+
+export const cancelSchema = subSchema({
+  reason: nullableString,
+  canceled_by: nullableString,
+  canceled_at: { type: Date, required: true },
+});

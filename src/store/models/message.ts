@@ -1,0 +1,124 @@
+import { Schema } from 'mongoose';
+import {
+  ATTACHMENT_KINDS,
+  CHANNELS,
+  MESSAGE_KINDS,
+  MESSAGE_STATUSES,
+  STREAMING_STATES,
+  VISIBILITIES,
+} from '../records/enums.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
+import type { MessageRecord } from '../records/message.ts';
+import { entitySchema } from './conversation.ts';
+import {
+  baseOptions,
+  enumOf,
+  enumWithDefault,
+  nullableDate,
+  nullableNumber,
+  nullableString,
+  nullableSub,
+  requiredString,
+  whenType,
+} from './common.ts';
+import {
+  approvalSchema,
+  cancelSchema,
+  deliverySchema,
+  emailSchema,
+  rejectionSchema,
+} from './message-parts.ts';
+
+const attachmentSchema = new Schema(
+  {
+    _id: requiredString,
+    kind: enumOf(ATTACHMENT_KINDS),
+    filename: nullableString,
+    content_type: nullableString,
+    size_bytes: nullableNumber,
+    gridfs_id: nullableString,
+    content_id: nullableString,
+    inline: { type: Boolean, default: false },
+    checksum: nullableString,
+    url: nullableString,
+  },
+  { minimize: false, strict: 'throw', id: false },
+);
+
+export const messageSchema = new Schema<MessageRecord>(
+  {
+    _id: requiredString,
+    account_id: requiredString,
+    conversation_id: requiredString,
+    kind: enumOf(MESSAGE_KINDS),
+    status: enumOf(MESSAGE_STATUSES),
+    visibility: enumOf(VISIBILITIES),
+    // No default: absent until the message is sent (see the partial index).
+    sequence: { type: Number },
+    body: nullableString,
+    subject: nullableString,
+    sender_id: nullableString,
+    author_id: nullableString,
+    attachments: { type: [attachmentSchema], default: [] },
+    reply_to_id: nullableString,
+    resource: nullableSub(entitySchema),
+    channel: enumOf(CHANNELS),
+    scheduled_at: nullableDate,
+    agent_run_id: nullableString,
+    streaming_state: enumWithDefault(STREAMING_STATES, null),
+    client_message_id: { type: String },
+    edited_at: nullableDate,
+    deleted_at: nullableDate,
+    mailbox_id: nullableString,
+    participant_id: nullableString,
+    html: nullableString,
+    text_new: nullableString,
+    email: nullableSub(emailSchema),
+    raw_source_id: nullableString,
+    parse_error: nullableString,
+    delivery: nullableSub(deliverySchema),
+    approval: nullableSub(approvalSchema),
+    rejection: nullableSub(rejectionSchema),
+    cancel: nullableSub(cancelSchema),
+    trigger_message_id: nullableString,
+    redacted_at: nullableDate,
+  },
+  baseOptions('chat_messages'),
+);
+
+// The timeline order; also makes a sequence impossible to hand out twice.
+messageSchema.index(
+  { conversation_id: 1, sequence: 1 },
+  {
+    name: UNIQUE_INDEX.messageSequence,
+    unique: true,
+    partialFilterExpression: whenType('sequence', 'number'),
+  },
+);
+// THE inbound dedupe: one stored copy of a Message-ID per mailbox, however
+// often IMAP or a retried job delivers it.
+messageSchema.index(
+  { account_id: 1, mailbox_id: 1, 'email.message_id': 1 },
+  {
+    name: UNIQUE_INDEX.messageEmailId,
+    unique: true,
+    partialFilterExpression: whenType('email.message_id', 'string'),
+  },
+);
+messageSchema.index(
+  { conversation_id: 1, client_message_id: 1 },
+  {
+    name: UNIQUE_INDEX.messageClientId,
+    unique: true,
+    partialFilterExpression: whenType('client_message_id', 'string'),
+  },
+);
+// Threading: In-Reply-To / References point at message ids across mailboxes.
+messageSchema.index({ account_id: 1, 'email.message_id': 1 });
+messageSchema.index({ conversation_id: 1, status: 1, created_at: 1 });
+// The reconciler: scheduled messages that are due.
+messageSchema.index({ status: 1, scheduled_at: 1 });
+// Attachment downloads find their message by the attachment id.
+messageSchema.index({ account_id: 1, 'attachments._id': 1 });
+// Agent runs and the reconciler look drafts and replies up by their trigger.
+messageSchema.index({ trigger_message_id: 1 });

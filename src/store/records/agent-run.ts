@@ -1,0 +1,39 @@
+import type { AgentRunStatus } from './enums.ts';
+
+/** One agent invocation: at most one per (trigger message, agent). */
+export interface AgentRunRecord {
+  _id: string;
+  account_id: string;
+  conversation_id: string;
+  agent_id: string;
+  trigger_message_id: string;
+  draft_message_id: string | null;
+  model: string | null;
+  status: AgentRunStatus;
+  attempts: number;
+  usage: AgentRunUsage | null;
+  timings: AgentRunTimings;
+  instructions_version: string | null;
+  context_message_ids: string[];
+  error: AgentRunError | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AgentRunUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface AgentRunTimings {
+  queued_at: Date;
+  started_at: Date | null;
+  first_token_at: Date | null;
+  completed_at: Date | null;
+}
+
+export interface AgentRunError {
+  code: string;
+  message: string;
+}

@@ -1,0 +1,36 @@
+import type { AgentStatus, RecordSource, TriggerPolicy } from './enums.ts';
+
+/**
+ * An AI agent. `_id` is also its actor's id; bootstrap agents get the
+ * deterministic `agt_<account>_<configId>`. Provider secrets (the OpenAI key)
+ * are NOT stored: they stay in the in-memory config, looked up by `key`.
+ */
+export interface AgentRecord {
+  _id: string;
+  account_id: string;
+  /** The config id, unique per account. */
+  key: string;
+  name: string;
+  handle: string;
+  provider: AgentProvider;
+  instructions: string;
+  /** First 12 hex of sha256(instructions): which instructions a run used. */
+  instructions_version: string;
+  trigger_policy: TriggerPolicy;
+  trigger_keywords: string[];
+  status: AgentStatus;
+  /** Who manages the agent: the bootstrap file disables its own agents when they leave the file. */
+  source: RecordSource;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type AgentProvider =
+  | {
+      type: 'openai';
+      base_url: string | null;
+      model: string;
+      temperature: number | null;
+      max_output_tokens: number | null;
+    }
+  | { type: 'template'; template: string };

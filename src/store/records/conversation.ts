@@ -1,0 +1,88 @@
+import type {
+  Audience,
+  ConversationStatus,
+  ConversationType,
+  EntityType,
+  LegalHold,
+  Membership,
+  NotificationSetting,
+  ParticipantRole,
+  ParticipantType,
+  Priority,
+  TriggerPolicy,
+  WorkflowStatus,
+} from './enums.ts';
+
+/**
+ * A conversation (a support case when `audience` is customer). Participants are
+ * embedded: they are few, always read with the case, and changing them stays a
+ * single-document atomic update.
+ */
+export interface ConversationRecord {
+  _id: string;
+  account_id: string;
+  type: ConversationType;
+  audience: Audience;
+  title: string | null;
+  workflow_status: WorkflowStatus | null;
+  group_id: string | null;
+  status: ConversationStatus;
+  legal_hold: LegalHold;
+  assignee_id: string | null;
+  topic: EntityRef | null;
+  unread: number;
+  last_message_at: Date | null;
+  last_message_id: string | null;
+  /** Unique per account, from the `case_number:<account>` counter. */
+  case_number: number;
+  priority: Priority;
+  is_spam: boolean;
+  spam_score: number | null;
+  first_response_at: Date | null;
+  closed_at: Date | null;
+  /** The mailbox config key (not the `mbx_` id), or null for non-email conversations. */
+  mailbox_id: string | null;
+  email_thread: EmailThread | null;
+  /** Highest sequence given to a sent message (denormalised; the index decides). */
+  last_sequence: number;
+  participants: ParticipantRecord[];
+  redacted_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** An app resource a conversation or message is anchored to (the seed's entity). */
+export interface EntityRef {
+  id: string;
+  type: EntityType;
+  name: string | null;
+  handle: string | null;
+}
+
+export interface EmailThread {
+  /** Message-ID (no angle brackets) of the mail that opened the case. */
+  root_message_id: string | null;
+  /** Random, unique per account: put in outbound Reply-To / Message-ID to thread replies. */
+  reply_token: string;
+  subject_normalized: string | null;
+}
+
+export interface ParticipantRecord {
+  _id: string;
+  type: ParticipantType;
+  role: ParticipantRole;
+  membership: Membership;
+  notifications: NotificationSetting;
+  actor_id: string | null;
+  /** Only for `type: customer`. */
+  customer: CustomerRef | null;
+  agent_trigger_policy: TriggerPolicy | null;
+  agent_trigger_keywords: string[];
+  joined_at: Date;
+}
+
+export interface CustomerRef {
+  name: string | null;
+  /** Lower-cased email address. */
+  address: string;
+}

@@ -1,0 +1,124 @@
+import type {
+  AttachmentKind,
+  Channel,
+  MessageKind,
+  MessageStatus,
+  StreamingState,
+  Visibility,
+} from './enums.ts';
+import type { EntityRef } from './conversation.ts';
+
+/** A chat_message. Only `sent` messages carry a `sequence`. */
+export interface MessageRecord {
+  _id: string;
+  account_id: string;
+  conversation_id: string;
+  kind: MessageKind;
+  status: MessageStatus;
+  visibility: Visibility;
+  /** Absent (not null) unless sent: the unique partial index counts only present values. */
+  sequence?: number;
+  body: string | null;
+  subject: string | null;
+  sender_id: string | null;
+  author_id: string | null;
+  attachments: AttachmentRecord[];
+  reply_to_id: string | null;
+  resource: EntityRef | null;
+  channel: Channel;
+  scheduled_at: Date | null;
+  agent_run_id: string | null;
+  streaming_state: StreamingState | null;
+  /** Absent unless the client sent one (unique per conversation when present). */
+  client_message_id?: string;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  /** The mailbox config key for email messages. */
+  mailbox_id: string | null;
+  /** The customer participant who sent an inbound mail. */
+  participant_id: string | null;
+  html: string | null;
+  /** The body without quoted history. */
+  text_new: string | null;
+  email: EmailMeta | null;
+  /** GridFS id of the raw .eml. */
+  raw_source_id: string | null;
+  parse_error: string | null;
+  delivery: DeliveryState | null;
+  approval: ApprovalInfo | null;
+  rejection: RejectionInfo | null;
+  cancel: CancelInfo | null;
+  trigger_message_id: string | null;
+  redacted_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AttachmentRecord {
+  _id: string;
+  kind: AttachmentKind;
+  filename: string | null;
+  content_type: string | null;
+  size_bytes: number | null;
+  gridfs_id: string | null;
+  /** Content-ID (no angle brackets) of an inline image. */
+  content_id: string | null;
+  inline: boolean;
+  checksum: string | null;
+  /** The URL of a link attachment. */
+  url: string | null;
+}
+
+export interface EmailAddress {
+  name: string | null;
+  address: string;
+}
+
+export interface EmailMeta {
+  /** Message ids are stored WITHOUT angle brackets. */
+  message_id?: string;
+  in_reply_to: string | null;
+  references: string[];
+  from: EmailAddress | null;
+  to: EmailAddress[];
+  cc: EmailAddress[];
+  auto_submitted: boolean;
+  auto_submitted_reason: string | null;
+  subject: string | null;
+  date: Date | null;
+}
+
+export interface DeliveryState {
+  attempts: number;
+  last_error: DeliveryError | null;
+  next_attempt_at: Date | null;
+  sent_at: Date | null;
+  /** When the attempt in progress began; null between attempts (absent on older documents). */
+  sending_at?: Date | null;
+}
+
+export interface DeliveryError {
+  code: string | null;
+  response: string | null;
+  message: string;
+}
+
+export interface ApprovalInfo {
+  approved_by: string | null;
+  approved_at: Date;
+  edit_distance: number | null;
+  original_body: string | null;
+  original_subject: string | null;
+}
+
+export interface RejectionInfo {
+  reason: string | null;
+  rejected_by: string | null;
+  rejected_at: Date;
+}
+
+export interface CancelInfo {
+  reason: string | null;
+  canceled_by: string | null;
+  canceled_at: Date;
+}

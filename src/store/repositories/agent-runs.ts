@@ -1,0 +1,151 @@
+// Agent runs: one per (trigger message, agent), created before the job is
+// enqueued so a capped or lost job is still on record. State moves with
+// conditional updates, so a canceled run is never revived by a late worker.
+import { isDuplicateKeyError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
+import type { Models } from '../models/index.ts';
+import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
+
+export interface NewAgentRun {
+  account_id: string;
+  conversation_id: string;
+  agent_id: string;
+  trigger_message_id: string;
+  status: 'queued' | 'capped';
+  error?: AgentRunError | null;
+}
+
+const LIVE = ['queued', 'running'] as const;
+
+export function createAgentRunsRepository({ AgentRun }: Models) {
+  return {
+    async get(accountId: string, runId: string): Promise<AgentRunRecord | null> {
+      return AgentRun.findOne({ _id: runId, account_id: accountId }).lean<AgentRunRecord>().exec();
+    },
+
+    async findByTrigger(triggerMessageId: string, agentId: string): Promise<AgentRunRecord | null> {
+      return AgentRun.findOne({ trigger_message_id: triggerMessageId, agent_id: agentId })
+        .lean<AgentRunRecord>()
+        .exec();
+    },
+
+    /** Create the run of a trigger; `created: false` when it already existed (a replayed trigger). */
+    async create(
+      input: NewAgentRun,
+      now = new Date(),
+    ): Promise<{ run: AgentRunRecord; created: boolean }> {
+      try {
+        const doc = await AgentRun.create({
+          _id: newId('run'),
+          ...input,
+          error: input.error ?? null,
+          attempts: 0,
+          timings: { queued_at: now, started_at: null, first_token_at: null, completed_at: null },
+        });
+        return { run: doc.toObject<AgentRunRecord>(), created: true };
+      } catch (error) {
+        if (!isDuplicateKeyError(error, UNIQUE_INDEX.agentRunTrigger)) throw error;
+        const existing = await AgentRun.findOne({
+          trigger_message_id: input.trigger_message_id,
+          agent_id: input.agent_id,
+        })
+          .lean<AgentRunRecord>()
+          .exec();
+        if (!existing) throw error;
+        return { run: existing, created: false };
+      }
+    },
+
+    /** Runs a conversation started since `since` (the hourly cost cap). Capped ones do not count. */
+    async countStartedSince(conversationId: string, since: Date): Promise<number> {
+      return AgentRun.countDocuments({
+        conversation_id: conversationId,
+        status: { $ne: 'capped' },
+        'timings.queued_at': { $gte: since },
+      }).exec();
+    },
+
+    /** Queued or running runs of a conversation, e.g. to abort them for a newer message. */
+    async listLive(conversationId: string): Promise<AgentRunRecord[]> {
+      return AgentRun.find({ conversation_id: conversationId, status: { $in: [...LIVE] } })
+        .lean<AgentRunRecord[]>()
+        .exec();
+    },
+
+    /** queued/running → running for one more attempt; null when the run is no longer live. */
+    async start(
+      runId: string,
+      model: string | null,
+      now = new Date(),
+    ): Promise<AgentRunRecord | null> {
+      return AgentRun.findOneAndUpdate(
+        { _id: runId, status: { $in: [...LIVE] } },
+        {
+          $set: { status: 'running', model, 'timings.started_at': now },
+          $inc: { attempts: 1 },
+        },
+        { returnDocument: 'after' },
+      )
+        .lean<AgentRunRecord>()
+        .exec();
+    },
+
+    async linkDraft(runId: string, draftId: string, firstTokenAt: Date): Promise<void> {
+      await AgentRun.updateOne(
+        { _id: runId },
+        { $set: { draft_message_id: draftId, 'timings.first_token_at': firstTokenAt } },
+      ).exec();
+    },
+
+    async complete(
+      runId: string,
+      result: {
+        model: string | null;
+        usage: AgentRunUsage | null;
+        instructions_version: string;
+        context_message_ids: string[];
+        first_token_at: Date | null;
+      },
+      now = new Date(),
+    ): Promise<boolean> {
+      const updated = await AgentRun.updateOne(
+        { _id: runId, status: 'running' },
+        {
+          $set: {
+            status: 'completed',
+            model: result.model,
+            usage: result.usage,
+            instructions_version: result.instructions_version,
+            context_message_ids: result.context_message_ids,
+            'timings.first_token_at': result.first_token_at,
+            'timings.completed_at': now,
+            error: null,
+          },
+        },
+      ).exec();
+      return updated.modifiedCount === 1;
+    },
+
+    /** Ends a live run as failed or canceled (never a completed one). */
+    async end(
+      runId: string,
+      status: 'failed' | 'canceled',
+      error: AgentRunError,
+      now = new Date(),
+    ): Promise<boolean> {
+      const updated = await AgentRun.updateOne(
+        { _id: runId, status: { $in: [...LIVE] } },
+        { $set: { status, error, 'timings.completed_at': now } },
+      ).exec();
+      return updated.modifiedCount === 1;
+    },
+
+    /** Record the last error of an attempt that will be retried. */
+    async noteError(runId: string, error: AgentRunError): Promise<void> {
+      await AgentRun.updateOne({ _id: runId, status: 'running' }, { $set: { error } }).exec();
+    },
+  };
+}
+
+export type AgentRunsRepository = ReturnType<typeof createAgentRunsRepository>;

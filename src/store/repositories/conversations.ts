@@ -1,0 +1,259 @@
+import { nextWorkflow, type WorkflowEvent } from '../../conversations/workflow.ts';
+import { bareMessageId, newId, newReplyToken } from '../ids.ts';
+import type { Models } from '../models/index.ts';
+import {
+  paginate,
+  type Filter,
+  type Page,
+  type PageRequest,
+  type Segment,
+} from '../pagination/keyset.ts';
+import type { Audience, LegalHold, Priority, WorkflowStatus } from '../records/enums.ts';
+import type { ConversationRecord, ParticipantRecord } from '../records/conversation.ts';
+import { createCountersRepository } from './counters.ts';
+import { leanFetch } from './lean-fetch.ts';
+
+export interface ConversationFilters {
+  workflow_status?: readonly WorkflowStatus[];
+  audience?: Audience;
+  /** The mailbox config key. */
+  mailbox_id?: string;
+}
+
+/** A participant to add; ids and defaults are filled in. */
+export type NewParticipant = Partial<Omit<ParticipantRecord, 'type'>> &
+  Pick<ParticipantRecord, 'type'>;
+
+export type NewConversation = Partial<
+  Omit<
+    ConversationRecord,
+    | '_id'
+    | 'case_number'
+    | 'participants'
+    | 'email_thread'
+    | 'created_at'
+    | 'updated_at'
+    | 'last_sequence'
+  >
+> &
+  Pick<ConversationRecord, 'account_id' | 'type' | 'audience'> & {
+    participants?: NewParticipant[];
+    /** Thread keys; the reply token is generated. */
+    email_thread?: { root_message_id: string | null; subject_normalized: string | null } | null;
+  };
+
+/** Fields PATCH /conversations/{id} may change; absent ones stay as they are. */
+export interface ConversationChanges {
+  title?: string | null;
+  priority?: Priority;
+  assignee_id?: string | null;
+  is_spam?: boolean;
+}
+
+/** A workflow move (from nextWorkflow): closed_at undefined means unchanged. */
+export interface WorkflowMove {
+  workflow_status: WorkflowStatus;
+  closed_at?: Date | null;
+}
+
+export type RedactionMark =
+  | { outcome: 'marked'; conversation: ConversationRecord }
+  | { outcome: 'legal_hold' }
+  | { outcome: 'not_found' };
+
+// Each conditional move has one winner per round: a few rounds settle any race.
+const MAX_WORKFLOW_ATTEMPTS = 5;
+
+// Newest-updated first; _id breaks ties between equal timestamps.
+const LIST = 'conversations';
+
+export function createConversationsRepository(models: Models) {
+  const { Conversation } = models;
+  const counters = createCountersRepository(models);
+
+  return {
+    /** Only within the account: another account's id is "not found". */
+    async get(accountId: string, conversationId: string): Promise<ConversationRecord | null> {
+      return Conversation.findOne({ _id: conversationId, account_id: accountId })
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    async list(
+      accountId: string,
+      filters: ConversationFilters = {},
+      page: PageRequest = {},
+    ): Promise<Page<ConversationRecord>> {
+      const filter: Filter = { account_id: accountId };
+      if (filters.workflow_status?.length)
+        filter.workflow_status = { $in: [...filters.workflow_status] };
+      if (filters.audience) filter.audience = filters.audience;
+      if (filters.mailbox_id) filter.mailbox_id = filters.mailbox_id;
+      const segment: Segment<ConversationRecord> = {
+        filter,
+        keys: [
+          { field: 'updated_at', type: 'date' },
+          { field: '_id', type: 'string' },
+        ],
+        direction: -1,
+        keyOf: (c) => [c.updated_at, c._id],
+      };
+      return paginate(LIST, [segment], page, leanFetch<ConversationRecord>(Conversation));
+    },
+
+    /** The case a reply belongs to, by the token Postroom put in its outbound mail. */
+    async findByReplyToken(
+      accountId: string,
+      replyToken: string,
+    ): Promise<ConversationRecord | null> {
+      return Conversation.findOne({ account_id: accountId, 'email_thread.reply_token': replyToken })
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    /**
+     * Create a conversation with the account's next case number and a fresh
+     * reply token. A case number used by a failed insert is not reused (a gap
+     * in case numbers is harmless; reusing one is not).
+     */
+    async create(input: NewConversation, now: Date = new Date()): Promise<ConversationRecord> {
+      const { participants = [], email_thread, ...fields } = input;
+      const caseNumber = await counters.nextCaseNumber(input.account_id);
+      const created = await Conversation.create({
+        ...fields,
+        _id: newId('cnv'),
+        case_number: caseNumber,
+        email_thread: email_thread
+          ? {
+              ...email_thread,
+              root_message_id:
+                email_thread.root_message_id && bareMessageId(email_thread.root_message_id),
+              reply_token: newReplyToken(),
+            }
+          : null,
+        participants: participants.map((p) => ({ _id: newId('par'), joined_at: now, ...p })),
+      });
+      return created.toObject<ConversationRecord>();
+    },
+
+    /** Set some fields in one atomic update (updated_at bumps); null when not in the account. */
+    async update(
+      accountId: string,
+      conversationId: string,
+      changes: ConversationChanges,
+    ): Promise<ConversationRecord | null> {
+      return Conversation.findOneAndUpdate(
+        { _id: conversationId, account_id: accountId },
+        { $set: { ...changes } },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    /**
+     * Move a case's workflow_status, only if it is still `expected` (what the
+     * caller computed the move from). Null when the case is gone, is not a
+     * customer case, or moved meanwhile: re-read and recompute.
+     */
+    async moveWorkflow(
+      accountId: string,
+      conversationId: string,
+      expected: WorkflowStatus | null,
+      move: WorkflowMove,
+    ): Promise<ConversationRecord | null> {
+      const set: Record<string, unknown> = { workflow_status: move.workflow_status };
+      if (move.closed_at !== undefined) set.closed_at = move.closed_at;
+      return Conversation.findOneAndUpdate(
+        {
+          _id: conversationId,
+          account_id: accountId,
+          audience: 'customer',
+          workflow_status: expected,
+        },
+        { $set: set },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    /**
+     * Apply a workflow event (rules in conversations/workflow.ts) to a customer
+     * case, re-reading and recomputing when another writer moved it first.
+     * Returns the case as left, or null when it is gone or not a customer case.
+     */
+    async applyWorkflowEvent(
+      accountId: string,
+      conversationId: string,
+      event: WorkflowEvent,
+      now: Date = new Date(),
+    ): Promise<ConversationRecord | null> {
+      for (let attempt = 0; attempt < MAX_WORKFLOW_ATTEMPTS; attempt++) {
+        const current = await this.get(accountId, conversationId);
+        if (!current?.workflow_status || current.audience !== 'customer') return null;
+        const move = nextWorkflow(current.workflow_status, event, now);
+        if (move.workflow_status === current.workflow_status && move.closed_at === undefined) {
+          return current;
+        }
+        const moved = await this.moveWorkflow(
+          accountId,
+          conversationId,
+          current.workflow_status,
+          move,
+        );
+        if (moved) return moved;
+      }
+      return null;
+    },
+
+    async setLegalHold(
+      accountId: string,
+      conversationId: string,
+      hold: LegalHold,
+    ): Promise<ConversationRecord | null> {
+      return Conversation.findOneAndUpdate(
+        { _id: conversationId, account_id: accountId },
+        { $set: { legal_hold: hold } },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    /**
+     * The conversation side of a redaction: refused atomically under legal
+     * hold; clears the title and normalized subject (they quote the mail's
+     * subject) and stamps redacted_at (the latest redaction).
+     */
+    async markRedacted(
+      accountId: string,
+      conversationId: string,
+      now: Date = new Date(),
+    ): Promise<RedactionMark> {
+      const marked = await Conversation.findOneAndUpdate(
+        { _id: conversationId, account_id: accountId, legal_hold: 'released' },
+        { $set: { title: null, redacted_at: now } },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+      if (!marked) {
+        const exists = await Conversation.exists({ _id: conversationId, account_id: accountId });
+        return exists ? { outcome: 'legal_hold' } : { outcome: 'not_found' };
+      }
+      if (!marked.email_thread?.subject_normalized) {
+        return { outcome: 'marked', conversation: marked };
+      }
+      // A separate update: setting a field under a null email_thread is an error.
+      const cleared = await Conversation.findOneAndUpdate(
+        { _id: conversationId, account_id: accountId, email_thread: { $type: 'object' } },
+        { $set: { 'email_thread.subject_normalized': null } },
+        { returnDocument: 'after', timestamps: false },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+      return { outcome: 'marked', conversation: cleared ?? marked };
+    },
+  };
+}

@@ -1,0 +1,312 @@
+// The writes of outbound delivery (src/delivery/): each is one conditional
+// update on the message's status, so a cancel, a re-approval or a second
+// worker racing a delivery can never both win. Only `scheduled` messages move.
+import { isDuplicateKeyError } from '../errors.ts';
+import { bareMessageId } from '../ids.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
+import type { Models } from '../models/index.ts';
+import type { DeliveryError, DeliveryState, EmailMeta, MessageRecord } from '../records/message.ts';
+import { createKeyedLock } from './keyed-lock.ts';
+import { nextSequence } from './sequence.ts';
+
+/** The outbound email headers fixed before the first attempt (ids without angle brackets). */
+export type OutboundEmailMeta = Pick<
+  EmailMeta,
+  'message_id' | 'in_reply_to' | 'references' | 'from' | 'to' | 'cc' | 'subject' | 'date'
+> & { message_id: string };
+
+const EMPTY_DELIVERY: Required<DeliveryState> = {
+  attempts: 0,
+  last_error: null,
+  next_attempt_at: null,
+  sent_at: null,
+  sending_at: null,
+};
+
+// As appendSent: each round of the sequence race has one winner.
+const MAX_SEQUENCE_ATTEMPTS = 100;
+
+export function createDeliveryRepository({ Message, Conversation }: Models) {
+  const sequenceLock = createKeyedLock();
+
+  /** `$set`/`$inc` on `delivery.x` fail on a null `delivery`: give it its empty shape first. */
+  async function ensureDelivery(accountId: string, messageId: string): Promise<void> {
+    await Message.updateOne(
+      { _id: messageId, account_id: accountId, delivery: null },
+      { $set: { delivery: EMPTY_DELIVERY } },
+      { timestamps: false },
+    ).exec();
+  }
+
+  async function scheduledUpdate(
+    accountId: string,
+    messageId: string,
+    set: Record<string, unknown>,
+  ): Promise<MessageRecord | null> {
+    await ensureDelivery(accountId, messageId);
+    return Message.findOneAndUpdate(
+      { _id: messageId, account_id: accountId, status: 'scheduled' },
+      { $set: set },
+      { returnDocument: 'after' },
+    )
+      .lean<MessageRecord>()
+      .exec();
+  }
+
+  return {
+    /**
+     * Store the outbound headers once: only while the message has no
+     * Message-ID, so retries and a restarted process reuse the first one.
+     * Returns the message as stored afterwards (a racing worker's meta if it
+     * won), or null when the message is gone or no longer scheduled.
+     */
+    async fixEmailMeta(
+      accountId: string,
+      messageId: string,
+      meta: OutboundEmailMeta,
+    ): Promise<MessageRecord | null> {
+      const current = await Message.findOne({ _id: messageId, account_id: accountId })
+        .lean<MessageRecord>()
+        .exec();
+      if (!current || current.status !== 'scheduled') return null;
+      if (current.email?.message_id) return current;
+      const email: EmailMeta = {
+        auto_submitted: false,
+        auto_submitted_reason: null,
+        ...(current.email ?? {}),
+        ...meta,
+        message_id: bareMessageId(meta.message_id),
+        in_reply_to: meta.in_reply_to && bareMessageId(meta.in_reply_to),
+        references: meta.references.map(bareMessageId),
+      };
+      const fixed = await Message.findOneAndUpdate(
+        {
+          _id: messageId,
+          account_id: accountId,
+          status: 'scheduled',
+          'email.message_id': { $exists: false },
+        },
+        { $set: { email } },
+        { returnDocument: 'after' },
+      )
+        .lean<MessageRecord>()
+        .exec();
+      if (fixed) return fixed;
+      const after = await Message.findOne({ _id: messageId, account_id: accountId })
+        .lean<MessageRecord>()
+        .exec();
+      return after?.status === 'scheduled' ? after : null;
+    },
+
+    /**
+     * Begin an attempt: `delivery.attempts` + 1 and `sending_at` = now, only
+     * while scheduled and due (scheduled_at and next_attempt_at reached), so
+     * the count in MongoDB is the number of attempts begun. `subject` is the
+     * one this attempt sends (a re-approval may have edited it). Null: not
+     * scheduled any more, or not due (re-approved for later meanwhile).
+     */
+    async beginAttempt(
+      accountId: string,
+      messageId: string,
+      subject: string,
+      now: Date = new Date(),
+    ): Promise<MessageRecord | null> {
+      await ensureDelivery(accountId, messageId);
+      return Message.findOneAndUpdate(
+        {
+          _id: messageId,
+          account_id: accountId,
+          status: 'scheduled',
+          $and: [
+            { $or: [{ scheduled_at: null }, { scheduled_at: { $lte: now } }] },
+            {
+              $or: [
+                { 'delivery.next_attempt_at': null },
+                { 'delivery.next_attempt_at': { $lte: now } },
+              ],
+            },
+          ],
+        },
+        {
+          $inc: { 'delivery.attempts': 1 },
+          $set: {
+            'delivery.sending_at': now,
+            'delivery.next_attempt_at': null,
+            'email.subject': subject,
+          },
+        },
+        { returnDocument: 'after' },
+      )
+        .lean<MessageRecord>()
+        .exec();
+    },
+
+    /** A transient failure: keep it scheduled, with the error and when the next attempt is due. */
+    async recordRetry(
+      accountId: string,
+      messageId: string,
+      error: DeliveryError,
+      nextAttemptAt: Date,
+    ): Promise<MessageRecord | null> {
+      return scheduledUpdate(accountId, messageId, {
+        'delivery.last_error': error,
+        'delivery.next_attempt_at': nextAttemptAt,
+        'delivery.sending_at': null,
+      });
+    },
+
+    /** Failed for good (permanent error or attempts used up). */
+    async markFailed(
+      accountId: string,
+      messageId: string,
+      error: DeliveryError,
+    ): Promise<MessageRecord | null> {
+      return scheduledUpdate(accountId, messageId, {
+        status: 'failed',
+        'delivery.last_error': error,
+        'delivery.next_attempt_at': null,
+        'delivery.sending_at': null,
+      });
+    },
+
+    /** Canceled by delivery itself (e.g. the conversation was redacted before sending). */
+    async cancel(
+      accountId: string,
+      messageId: string,
+      reason: string,
+      now: Date = new Date(),
+    ): Promise<MessageRecord | null> {
+      return scheduledUpdate(accountId, messageId, {
+        status: 'canceled',
+        cancel: { reason, canceled_by: null, canceled_at: now },
+        'delivery.next_attempt_at': null,
+        'delivery.sending_at': null,
+      });
+    },
+
+    /**
+     * Move a scheduled message to `sent` with the conversation's next
+     * sequence, gap-free as appendSent: the highest stored sequence + 1, the
+     * unique {conversation_id, sequence} index arbitrating races (the loser
+     * reads again), so no number is taken unless its message holds it. Then
+     * the conversation's last message follows (forward only). Null when the
+     * message is no longer scheduled (canceled meanwhile, or already sent).
+     */
+    async markSent(
+      accountId: string,
+      messageId: string,
+      sentAt: Date = new Date(),
+    ): Promise<MessageRecord | null> {
+      const message = await Message.findOne({ _id: messageId, account_id: accountId })
+        .select({ conversation_id: 1 })
+        .lean<Pick<MessageRecord, '_id' | 'conversation_id'>>()
+        .exec();
+      if (!message) return null;
+      await ensureDelivery(accountId, messageId);
+      return sequenceLock(message.conversation_id, async () => {
+        for (let attempt = 1; ; attempt++) {
+          const sequence = await nextSequence(Message, message.conversation_id);
+          try {
+            const sent = await Message.findOneAndUpdate(
+              { _id: messageId, account_id: accountId, status: 'scheduled' },
+              {
+                $set: {
+                  status: 'sent',
+                  sequence,
+                  'delivery.sent_at': sentAt,
+                  'delivery.last_error': null,
+                  'delivery.next_attempt_at': null,
+                  'delivery.sending_at': null,
+                },
+              },
+              { returnDocument: 'after' },
+            )
+              .lean<MessageRecord>()
+              .exec();
+            if (sent) await markLastMessage(sent, sequence, sentAt);
+            return sent;
+          } catch (error) {
+            const raced = isDuplicateKeyError(error, UNIQUE_INDEX.messageSequence);
+            if (!raced || attempt >= MAX_SEQUENCE_ATTEMPTS) throw error;
+          }
+        }
+      });
+    },
+
+    /**
+     * Record that mail went out for a message that is no longer scheduled
+     * (canceled while its attempt was in flight): the status stays, the fact
+     * that the customer got it does not get lost.
+     */
+    async recordLateSend(
+      accountId: string,
+      messageId: string,
+      sentAt: Date,
+    ): Promise<MessageRecord | null> {
+      await ensureDelivery(accountId, messageId);
+      return Message.findOneAndUpdate(
+        { _id: messageId, account_id: accountId, 'delivery.sent_at': null },
+        { $set: { 'delivery.sent_at': sentAt, 'delivery.sending_at': null } },
+        { returnDocument: 'after' },
+      )
+        .lean<MessageRecord>()
+        .exec();
+    },
+
+    /** The newest customer email of a conversation (what a reply without reply_to_id answers). */
+    async newestInbound(accountId: string, conversationId: string): Promise<MessageRecord | null> {
+      return Message.findOne({
+        account_id: accountId,
+        conversation_id: conversationId,
+        kind: 'email',
+        status: 'sent',
+        'email.message_id': { $type: 'string' },
+      })
+        .sort({ sequence: -1 })
+        .lean<MessageRecord>()
+        .exec();
+    },
+
+    /** Set the case's first_response_at unless it already has one; true when this call set it. */
+    async setFirstResponse(accountId: string, conversationId: string, at: Date): Promise<boolean> {
+      const result = await Conversation.updateOne(
+        { _id: conversationId, account_id: accountId, first_response_at: null },
+        { $set: { first_response_at: at } },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+
+    /**
+     * Scheduled messages whose attempt began before `startedBefore` and never
+     * recorded an outcome: left mid-send by a crashed process (for the reconciler).
+     */
+    async listInterrupted(startedBefore: Date, limit = 100): Promise<MessageRecord[]> {
+      return Message.find({
+        status: 'scheduled',
+        'delivery.sending_at': { $type: 'date', $lt: startedBefore },
+      })
+        .sort({ 'delivery.sending_at': 1 })
+        .limit(limit)
+        .lean<MessageRecord[]>()
+        .exec();
+    },
+  };
+
+  /** As messages.ts: the denormalised pointer only moves forward. */
+  async function markLastMessage(
+    message: MessageRecord,
+    sequence: number,
+    sentAt: Date,
+  ): Promise<void> {
+    await Conversation.updateOne(
+      {
+        _id: message.conversation_id,
+        account_id: message.account_id,
+        last_sequence: { $lt: sequence },
+      },
+      {
+        $set: { last_sequence: sequence, last_message_id: message._id, last_message_at: sentAt },
+      },
+    ).exec();
+  }
+}

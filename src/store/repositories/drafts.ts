@@ -1,0 +1,106 @@
+// Agent drafts: a message (status draft, kind agent) that exists from the
+// first streamed token and is filled in as the stream goes. Every write is
+// conditional on the draft still streaming, so a superseded or aborted draft
+// is never overwritten by a slow worker.
+import { newId } from '../ids.ts';
+import type { Models } from '../models/index.ts';
+import type { MessageRecord } from '../records/message.ts';
+
+export interface NewDraft {
+  account_id: string;
+  conversation_id: string;
+  agent_run_id: string;
+  sender_id: string;
+  reply_to_id: string;
+  trigger_message_id: string;
+  channel: 'email' | 'message';
+  subject: string | null;
+  mailbox_id: string | null;
+}
+
+const STREAMING = { status: 'draft', streaming_state: 'streaming' } as const;
+
+export function createDraftsRepository({ Message }: Models) {
+  return {
+    async create(input: NewDraft): Promise<MessageRecord> {
+      const created = await Message.create({
+        _id: newId('msg'),
+        ...input,
+        kind: 'agent',
+        status: 'draft',
+        visibility: 'external',
+        body: '',
+        streaming_state: 'streaming',
+      });
+      return created.toObject<MessageRecord>();
+    },
+
+    /** Restart a draft's body (a retried stream); false when it no longer streams. */
+    async reset(draftId: string): Promise<boolean> {
+      const result = await Message.updateOne(
+        { _id: draftId, ...STREAMING },
+        { $set: { body: '' } },
+      ).exec();
+      return result.matchedCount === 1;
+    },
+
+    /** Save the body so far; false when the draft was superseded or ended meanwhile. */
+    async saveBody(draftId: string, body: string): Promise<boolean> {
+      const result = await Message.updateOne(
+        { _id: draftId, ...STREAMING },
+        { $set: { body } },
+      ).exec();
+      return result.matchedCount === 1;
+    },
+
+    /**
+     * Finish a draft and supersede the older drafts of its conversation
+     * (only older ones: a newer draft that finished first stays). Returns the
+     * finished draft, or null when it had been superseded or ended meanwhile.
+     */
+    async complete(draftId: string, body: string): Promise<MessageRecord | null> {
+      const done = await Message.findOneAndUpdate(
+        { _id: draftId, ...STREAMING },
+        { $set: { body, streaming_state: 'complete' } },
+        { returnDocument: 'after' },
+      )
+        .lean<MessageRecord>()
+        .exec();
+      if (!done) return null;
+      await Message.updateMany(
+        {
+          conversation_id: done.conversation_id,
+          status: 'draft',
+          _id: { $ne: done._id },
+          created_at: { $lte: done.created_at },
+        },
+        { $set: { status: 'superseded', streaming_state: 'complete' } },
+      ).exec();
+      return done;
+    },
+
+    /** End a draft that will not be finished: superseded (aborted) or rejected (failed for good). */
+    async end(
+      draftId: string,
+      status: 'superseded' | 'rejected',
+      reason: string,
+      now = new Date(),
+    ): Promise<boolean> {
+      const result = await Message.updateOne(
+        { _id: draftId, status: 'draft' },
+        {
+          $set: {
+            status,
+            streaming_state: 'complete',
+            ...(status === 'rejected'
+              ? { rejection: { reason, rejected_by: null, rejected_at: now } }
+              : {}),
+          },
+        },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+  };
+}
+
+export type DraftsRepository = ReturnType<typeof createDraftsRepository>;

@@ -1,0 +1,137 @@
+// The store operations of the inbound bridge: finding and opening cases for
+// inbound mail, recording a customer's message on its case, and keeping ingest
+// jobs that failed for good. Each is a single-document atomic write, so the
+// ingest needs no transaction and a retried job converges on the same state.
+import { isDuplicateKeyError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
+import type { InboundFailureRecord } from '../models/inbound-failure.ts';
+import type { Models } from '../models/index.ts';
+import type {
+  ConversationRecord,
+  CustomerRef,
+  ParticipantRecord,
+} from '../records/conversation.ts';
+import type { WorkflowStatus } from '../records/enums.ts';
+import { createConversationsRepository, type NewConversation } from './conversations.ts';
+
+export type { InboundFailureRecord };
+
+export interface WorkflowUpdate {
+  workflow_status: WorkflowStatus;
+  closed_at?: Date | null;
+}
+
+export function createInboundRepository(models: Models) {
+  const { Conversation, InboundFailure } = models;
+  const conversations = createConversationsRepository(models);
+
+  return {
+    async findByCaseNumber(
+      accountId: string,
+      caseNumber: number,
+    ): Promise<ConversationRecord | null> {
+      return Conversation.findOne({ account_id: accountId, case_number: caseNumber })
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    /**
+     * Open the case of a new thread. When another worker opened it first (the
+     * same mail delivered twice at once), returns that case instead.
+     */
+    async openThread(
+      input: NewConversation & { mailbox_id: string },
+      rootMessageId: string,
+    ): Promise<ConversationRecord> {
+      try {
+        return await conversations.create(input);
+      } catch (error) {
+        if (!isDuplicateKeyError(error, UNIQUE_INDEX.threadRoot)) throw error;
+        const existing = await Conversation.findOne({
+          account_id: input.account_id,
+          mailbox_id: input.mailbox_id,
+          'email_thread.root_message_id': rootMessageId,
+        })
+          .lean<ConversationRecord>()
+          .exec();
+        if (!existing) throw error;
+        return existing;
+      }
+    },
+
+    /** Add a customer participant unless one with that address is already there. */
+    async addCustomer(
+      conversation: ConversationRecord,
+      customer: CustomerRef,
+      now: Date,
+    ): Promise<void> {
+      const participant: ParticipantRecord = {
+        _id: newId('par'),
+        type: 'customer',
+        role: 'member',
+        membership: 'active',
+        notifications: 'unmuted',
+        actor_id: null,
+        customer: { name: customer.name, address: customer.address.toLowerCase() },
+        agent_trigger_policy: null,
+        agent_trigger_keywords: [],
+        joined_at: now,
+      };
+      await Conversation.updateOne(
+        {
+          _id: conversation._id,
+          account_id: conversation.account_id,
+          'participants.customer.address': { $ne: participant.customer?.address },
+        },
+        { $push: { participants: participant } },
+      ).exec();
+    },
+
+    /**
+     * Count a new message as unread and move the workflow. The move is computed
+     * from the status read by the caller and applied only if it is still that
+     * status; returns false when someone else moved it first (re-read, retry).
+     */
+    async recordMessage(
+      conversation: Pick<ConversationRecord, '_id' | 'account_id' | 'workflow_status'>,
+      workflow: WorkflowUpdate | null,
+    ): Promise<boolean> {
+      const set: Record<string, unknown> = {};
+      if (workflow) {
+        set.workflow_status = workflow.workflow_status;
+        if (workflow.closed_at !== undefined) set.closed_at = workflow.closed_at;
+      }
+      const result = await Conversation.updateOne(
+        {
+          _id: conversation._id,
+          account_id: conversation.account_id,
+          workflow_status: conversation.workflow_status,
+        },
+        { $inc: { unread: 1 }, ...(Object.keys(set).length ? { $set: set } : {}) },
+      ).exec();
+      return result.matchedCount === 1;
+    },
+
+    /** Keep an ingest job that failed for good (idempotent per job). */
+    async recordFailure(
+      failure: Omit<InboundFailureRecord, '_id' | 'created_at' | 'updated_at' | 'resolved_at'>,
+    ): Promise<void> {
+      await InboundFailure.updateOne(
+        { job_id: failure.job_id },
+        { $set: failure, $setOnInsert: { _id: newId('inf'), resolved_at: null } },
+        { upsert: true },
+      ).exec();
+    },
+
+    async listFailures(accountId: string, limit = 100): Promise<InboundFailureRecord[]> {
+      return InboundFailure.find({ account_id: accountId, resolved_at: null })
+        .sort({ failed_at: -1 })
+        .limit(limit)
+        .lean<InboundFailureRecord[]>()
+        .exec();
+    },
+  };
+}
+
+export type InboundRepository = ReturnType<typeof createInboundRepository>;

@@ -1,0 +1,57 @@
+// Every repository, bound to one connection's models. Callers use these typed
+// functions; only src/store/ knows about mongoose.
+import type { Models } from '../models/index.ts';
+import { createAccountsRepository, createActorsRepository } from './accounts.ts';
+import { createAgentsRepository } from './agents.ts';
+import { createApiKeysRepository } from './api-keys.ts';
+import { createConversationsRepository } from './conversations.ts';
+import { createCountersRepository } from './counters.ts';
+import { createIdempotencyRepository } from './idempotency.ts';
+import { createInboundRepository } from './inbound.ts';
+import { createAgentRunsRepository } from './agent-runs.ts';
+import { createDraftsRepository } from './drafts.ts';
+import { createDeliveryRepository } from './delivery.ts';
+import { createMailboxesRepository } from './mailboxes.ts';
+import { createMessageRedaction } from './message-redaction.ts';
+import { createMessagesRepository } from './messages.ts';
+import { createParticipantsRepository } from './participants.ts';
+import { createAgentAdminRepository } from './agent-admin.ts';
+import { createMessageLookups } from './message-lookups.ts';
+import { createApprovalRepository } from './approval.ts';
+import { createReconcileRepository } from './reconcile.ts';
+
+export function createRepositories(models: Models) {
+  return {
+    accounts: createAccountsRepository(models),
+    actors: createActorsRepository(models),
+    apiKeys: createApiKeysRepository(models),
+    agents: createAgentsRepository(models),
+    mailboxes: createMailboxesRepository(models),
+    conversations: createConversationsRepository(models),
+    messages: createMessagesRepository(models),
+    counters: createCountersRepository(models),
+    idempotency: createIdempotencyRepository(models),
+    messageRedaction: createMessageRedaction(models),
+    inbound: createInboundRepository(models),
+    agentRuns: createAgentRunsRepository(models),
+    drafts: createDraftsRepository(models),
+    delivery: createDeliveryRepository(models),
+    participants: createParticipantsRepository(models),
+    agentAdmin: createAgentAdminRepository(models),
+    messageLookups: createMessageLookups(models),
+    approval: createApprovalRepository(models),
+    reconcile: createReconcileRepository(models),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;
+export type AccountsRepository = Repositories['accounts'];
+export type ActorsRepository = Repositories['actors'];
+export type ApiKeysRepository = Repositories['apiKeys'];
+export type AgentsRepository = Repositories['agents'];
+export type MailboxesRepository = Repositories['mailboxes'];
+export type ConversationsRepository = Repositories['conversations'];
+export type MessagesRepository = Repositories['messages'];
+export type CountersRepository = Repositories['counters'];
+export type IdempotencyRepository = Repositories['idempotency'];
+export type MessageRedactionRepository = Repositories['messageRedaction'];

@@ -1,0 +1,146 @@
+// Redaction of a conversation's messages (GDPR erasure): content and personal
+// data are overwritten for good; ids, statuses, sequences, thread keys
+// (Message-IDs, needed so the same mail is never ingested again) stay.
+// In two steps, so the caller can delete the GridFS files in between:
+// plan() lists the messages and files, apply() overwrites those messages.
+import type { Models } from '../models/index.ts';
+import type { AttachmentRecord, EmailAddress, MessageRecord } from '../records/message.ts';
+
+export interface RedactionPlan {
+  /** The messages that existed when the redaction began. */
+  message_ids: string[];
+  /** GridFS ids to delete: attachments' content and raw .eml sources. */
+  file_ids: string[];
+}
+
+/** Stands in for required fields that cannot be null (an email address). */
+const REDACTED = '[redacted]';
+
+// Messages are rewritten in batches: one bulk write per batch, bounded memory.
+const BATCH = 200;
+
+type RedactionSource = Pick<
+  MessageRecord,
+  | '_id'
+  | 'attachments'
+  | 'raw_source_id'
+  | 'email'
+  | 'approval'
+  | 'rejection'
+  | 'cancel'
+  | 'delivery'
+>;
+
+const SOURCE_FIELDS = {
+  _id: 1,
+  attachments: 1,
+  raw_source_id: 1,
+  email: 1,
+  approval: 1,
+  rejection: 1,
+  cancel: 1,
+  delivery: 1,
+} as const;
+
+export function createMessageRedaction({ Message }: Models) {
+  return {
+    async plan(accountId: string, conversationId: string): Promise<RedactionPlan> {
+      const messages = await Message.find({
+        account_id: accountId,
+        conversation_id: conversationId,
+      })
+        .select({ _id: 1, 'attachments.gridfs_id': 1, raw_source_id: 1 })
+        .lean<Array<Pick<MessageRecord, '_id' | 'attachments' | 'raw_source_id'>>>()
+        .exec();
+      const files = new Set<string>();
+      for (const message of messages) {
+        if (message.raw_source_id) files.add(message.raw_source_id);
+        for (const attachment of message.attachments ?? []) {
+          if (attachment.gridfs_id) files.add(attachment.gridfs_id);
+        }
+      }
+      return { message_ids: messages.map((m) => m._id), file_ids: [...files] };
+    },
+
+    /** Overwrite the planned messages' content; returns how many were rewritten. */
+    async apply(
+      accountId: string,
+      conversationId: string,
+      messageIds: readonly string[],
+      now: Date = new Date(),
+    ): Promise<number> {
+      let rewritten = 0;
+      for (let start = 0; start < messageIds.length; start += BATCH) {
+        const ids = messageIds.slice(start, start + BATCH);
+        const sources = await Message.find({
+          _id: { $in: ids },
+          account_id: accountId,
+          conversation_id: conversationId,
+        })
+          .select(SOURCE_FIELDS)
+          .lean<RedactionSource[]>()
+          .exec();
+        if (sources.length === 0) continue;
+        const result = await Message.bulkWrite(
+          sources.map((source) => ({
+            updateOne: {
+              filter: { _id: source._id, account_id: accountId },
+              update: { $set: redactedFields(source, now) },
+            },
+          })),
+          { ordered: false },
+        );
+        rewritten += result.matchedCount;
+      }
+      return rewritten;
+    },
+  };
+}
+
+/** The fields a redacted message gets. Pure, so what is kept is visible in one place. */
+function redactedFields(source: RedactionSource, now: Date): Record<string, unknown> {
+  const email = source.email;
+  return {
+    body: null,
+    html: null,
+    text_new: null,
+    subject: null,
+    raw_source_id: null,
+    redacted_at: now,
+    attachments: (source.attachments ?? []).map(redactAttachment),
+    email: email
+      ? {
+          ...email,
+          subject: null,
+          from: email.from ? redactAddress(email.from) : null,
+          to: email.to.map(redactAddress),
+          cc: email.cc.map(redactAddress),
+        }
+      : null,
+    // A human's edit trail and reasons quote the content.
+    approval: source.approval
+      ? { ...source.approval, original_body: null, original_subject: null }
+      : null,
+    rejection: source.rejection ? { ...source.rejection, reason: null } : null,
+    cancel: source.cancel ? { ...source.cancel, reason: null } : null,
+    // SMTP replies quote recipient addresses ("550 <jane@example.com>: no such user").
+    delivery: source.delivery
+      ? {
+          ...source.delivery,
+          last_error: source.delivery.last_error
+            ? { code: source.delivery.last_error.code, response: null, message: REDACTED }
+            : null,
+        }
+      : null,
+  };
+}
+
+function redactAddress(_address: EmailAddress): EmailAddress {
+  return { name: null, address: REDACTED };
+}
+
+// The attachment stays listed (id, kind, type) so the timeline keeps its
+// shape; what identifies or holds the content goes.
+function redactAttachment(attachment: AttachmentRecord): AttachmentRecord {
+  return { ...attachment, filename: null, gridfs_id: null, checksum: null, url: null };
+}

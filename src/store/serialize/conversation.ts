@@ -1,0 +1,112 @@
+import type { ActorRecord } from '../records/actor.ts';
+import type { ConversationRecord } from '../records/conversation.ts';
+import type {
+  Audience,
+  ConversationStatus,
+  ConversationType,
+  LegalHold,
+  Priority,
+  WorkflowStatus,
+} from '../records/enums.ts';
+import type { MessageRecord } from '../records/message.ts';
+import { actorOrNull, type ActorJson } from './actor.ts';
+import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';
+import { serializeMessage, type MessageJson } from './message.ts';
+import { serializeParticipant, type ParticipantJson } from './participant.ts';
+
+/** The seed's include[] values, plus `last_message` (also expandable in the seed). */
+export const CONVERSATION_INCLUDES = ['assignee', 'group', 'participants', 'last_message'] as const;
+export type ConversationInclude = (typeof CONVERSATION_INCLUDES)[number];
+
+export interface ConversationJson {
+  id: string;
+  object: 'conversation';
+  type: ConversationType;
+  audience: Audience;
+  title: string | null;
+  workflow_status: WorkflowStatus | null;
+  /** Postroom has no messaging groups (rosters) yet: always null. */
+  group: null;
+  status: ConversationStatus;
+  legal_hold: LegalHold;
+  assignee: ActorJson | null;
+  participants: ListJson<ParticipantJson> | null;
+  topic: EntityJson | null;
+  unread: number;
+  last_message_at: string | null;
+  last_message: MessageJson | null;
+  created_at: string;
+  updated_at: string;
+  // Extras beyond the seed:
+  case_number: number;
+  priority: Priority;
+  is_spam: boolean;
+  spam_score: number | null;
+  first_response_at: string | null;
+  closed_at: string | null;
+  mailbox_id: string | null;
+  assignee_id: string | null;
+  last_message_id: string | null;
+  redacted_at: string | null;
+}
+
+export interface ConversationRelated {
+  /** Expansions asked for (`include[]`); everything else expandable is null. */
+  include?: ReadonlySet<ConversationInclude>;
+  /** Loaded actors: the assignee's and the participants' (when included). */
+  actors?: ReadonlyMap<string, ActorRecord>;
+  lastMessage?: MessageRecord | null;
+}
+
+// Members who still belong to the conversation: the seed lists "the active
+// participants"; `hidden` ones are still members who only hid it from their list.
+const LISTED_MEMBERSHIPS = new Set(['active', 'hidden']);
+
+export function serializeConversation(
+  conversation: ConversationRecord,
+  related: ConversationRelated = {},
+): ConversationJson {
+  const include = related.include ?? new Set<ConversationInclude>();
+  const participants = include.has('participants')
+    ? list(
+        conversation.participants
+          .filter((p) => LISTED_MEMBERSHIPS.has(p.membership))
+          .map((p) => serializeParticipant(p, related.actors)),
+      )
+    : null;
+  const lastMessage =
+    include.has('last_message') && related.lastMessage
+      ? serializeMessage(related.lastMessage)
+      : null;
+  return {
+    id: conversation._id,
+    object: 'conversation',
+    type: conversation.type,
+    audience: conversation.audience,
+    title: conversation.title,
+    workflow_status: conversation.workflow_status,
+    group: null,
+    status: conversation.status,
+    legal_hold: conversation.legal_hold,
+    assignee: include.has('assignee')
+      ? actorOrNull(conversation.assignee_id, related.actors)
+      : null,
+    participants,
+    topic: serializeEntity(conversation.topic),
+    unread: conversation.unread,
+    last_message_at: isoDate(conversation.last_message_at),
+    last_message: lastMessage,
+    created_at: isoDate(conversation.created_at),
+    updated_at: isoDate(conversation.updated_at),
+    case_number: conversation.case_number,
+    priority: conversation.priority,
+    is_spam: conversation.is_spam,
+    spam_score: conversation.spam_score,
+    first_response_at: isoDate(conversation.first_response_at),
+    closed_at: isoDate(conversation.closed_at),
+    mailbox_id: conversation.mailbox_id,
+    assignee_id: conversation.assignee_id,
+    last_message_id: conversation.last_message_id,
+    redacted_at: isoDate(conversation.redacted_at),
+  };
+}

@@ -1,0 +1,153 @@
+// The HTTP app over a real store on a database of the test file's own, with
+// two accounts and API keys of different permissions applied through the
+// bootstrap (the same path as the running process), driven by inject().
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../../src/api/app.ts';
+import type { Principal } from '../../../src/api/auth.ts';
+import { createMetrics } from '../../../src/api/metrics.ts';
+import { messagingRoutes } from '../../../src/api/routes/messaging.ts';
+import { parseBootstrap } from '../../../src/config/load-bootstrap.ts';
+import { createLogger } from '../../../src/platform/logger.ts';
+import { dropDatabase } from '../../../src/store/admin.ts';
+import { internalsOf } from '../../../src/store/connect.ts';
+import {
+  applyBootstrap,
+  connectStore,
+  newId,
+  type ActorRecord,
+  type ActorType,
+  type ConversationRecord,
+  type NewConversation,
+  type Store,
+} from '../../../src/store/index.ts';
+import { testMongoUri, uniqueName } from '../../support/env.ts';
+
+const KEYS = {
+  admin: 'pk_acme_admin_000000001',
+  reader: 'pk_acme_reader_00000001',
+  writer: 'pk_acme_writer_00000001',
+  deleter: 'pk_acme_deleter_0000001',
+  approver: 'pk_acme_approver_000001',
+  other: 'pk_globex_admin_0000001',
+} as const;
+
+export const ACME = 'acme';
+export const GLOBEX = 'globex';
+
+export interface ApiHarness {
+  app: FastifyInstance;
+  store: Store;
+  /** inject() with the named key's Authorization header. */
+  call(key: keyof typeof KEYS, options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function openApi(
+  label: string,
+  extraRoutes: Array<(v1: FastifyInstance) => void> = [],
+): Promise<ApiHarness> {
+  const logger = createLogger('silent');
+  const store = await connectStore(testMongoUri(uniqueName(label)), logger);
+  const config = parseBootstrap(
+    {
+      accounts: [
+        {
+          id: ACME,
+          name: 'Acme',
+          api_keys: [
+            {
+              name: 'admin',
+              key: KEYS.admin,
+              permissions: ['messaging:read', 'messaging:write', 'admin'],
+            },
+            { name: 'reader', key: KEYS.reader, permissions: ['messaging:read'] },
+            {
+              name: 'writer',
+              key: KEYS.writer,
+              permissions: ['messaging:read', 'messaging:write'],
+            },
+            {
+              name: 'deleter',
+              key: KEYS.deleter,
+              permissions: ['messaging:read', 'messaging:delete'],
+            },
+            { name: 'approver', key: KEYS.approver, permissions: ['messaging:approve'] },
+          ],
+        },
+        {
+          id: GLOBEX,
+          name: 'Globex',
+          api_keys: [{ name: 'admin', key: KEYS.other, permissions: ['admin'] }],
+        },
+      ],
+    },
+    {},
+    'test-bootstrap.json',
+  );
+  await applyBootstrap(store, config, logger);
+  const app = await buildApp({
+    logger,
+    metrics: createMetrics(),
+    // As src/runtime/api-role.ts: the key record becomes the principal.
+    authenticate: async (token): Promise<Principal | null> => {
+      const key = await store.apiKeys.findByToken(token);
+      if (!key) return null;
+      return {
+        account_id: key.account_id,
+        actor_id: key.actor_id,
+        api_key_id: key._id,
+        permissions: key.permissions,
+      };
+    },
+    readiness: { mongodb: () => store.ping() },
+    routes: [...messagingRoutes(store), ...extraRoutes],
+  });
+  return {
+    app,
+    store,
+    call: (key, options) =>
+      app.inject({
+        ...options,
+        headers: { authorization: `Bearer ${KEYS[key]}`, ...options.headers },
+      }),
+    async close() {
+      await app.close();
+      await dropDatabase(store);
+      await store.close();
+    },
+  };
+}
+
+/** A customer case (email-bridged support conversation) unless fields say otherwise. */
+export async function createCase(
+  store: Store,
+  fields: Partial<NewConversation> = {},
+): Promise<ConversationRecord> {
+  return store.conversations.create({
+    account_id: ACME,
+    type: 'group',
+    audience: 'customer',
+    workflow_status: 'new',
+    title: 'Where is my order?',
+    mailbox_id: 'support',
+    ...fields,
+  });
+}
+
+/** Users and groups are not in the bootstrap file yet: written straight to the model. */
+export async function createActor(
+  store: Store,
+  accountId: string,
+  type: ActorType,
+  name: string,
+): Promise<ActorRecord> {
+  const { Actor } = internalsOf(store).models;
+  const created = await Actor.create({
+    _id: newId('act'),
+    account_id: accountId,
+    type,
+    name,
+    handle: type === 'user' ? `${name.toLowerCase()}@acme.test` : null,
+  });
+  return created.toObject<ActorRecord>();
+}

@@ -1,0 +1,69 @@
+// Run the real Postroom entry point as a child process, collecting its JSON
+// log lines so tests can wait for what it says.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { waitUntil } from './wait.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+export interface PostroomProcess {
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    what: string,
+  ): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export function startPostroomProcess(
+  env: Record<string, string>,
+  entry = 'workers/postroom.ts',
+): PostroomProcess {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'debug', ...env };
+  // The child decides on MongoDB from its own env only.
+  if (!('MONGODB_URI' in env)) delete childEnv.MONGODB_URI;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
+    cwd: root,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  let buffer = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: line });
+      }
+      newline = buffer.indexOf('\n');
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    lines,
+    stderr,
+    exited,
+    waitForLog: (match, what) =>
+      waitUntil(() => lines.find(match), {
+        timeoutMs: 30_000,
+        what: `${what}; stderr: ${stderr.join('').slice(-2000)}`,
+      }),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Services the whole suite shares, started once by test/run.ts. Each test file
+// isolates itself inside them (own Redis key prefix, own database, own IMAP
+// user), so files can run side by side and leave nothing behind.
+import { ensureRedis } from './redis.ts';
+import { startSharedMongo } from './mongo.ts';
+import { startDovecot } from './dovecot.ts';
+
+export interface TestServices {
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServices(scratchDir: string): Promise<TestServices> {
+  const stops: Array<() => Promise<void>> = [];
+  const env: Record<string, string> = {};
+  try {
+    const redis = await ensureRedis(scratchDir);
+    stops.push(redis.stop);
+    env.POSTROOM_TEST_REDIS_URL = redis.url;
+
+    const mongo = await startSharedMongo();
+    stops.push(mongo.stop);
+    env.POSTROOM_TEST_MONGODB_URI = mongo.uri;
+
+    const dovecot = await startDovecot();
+    stops.push(dovecot.stop);
+    env.POSTROOM_TEST_IMAP_HOST = dovecot.host;
+    env.POSTROOM_TEST_IMAP_PORT = String(dovecot.port);
+    env.POSTROOM_TEST_IMAP_PASSWORD = dovecot.password;
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+  return {
+    env,
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    },
+  };
+}

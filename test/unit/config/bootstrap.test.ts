@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError } from '../../../src/config/config-error.ts';
+import { loadBootstrap, parseBootstrap } from '../../../src/config/load-bootstrap.ts';
+
+function example(): Record<string, unknown> {
+  return {
+    accounts: [
+      {
+        id: 'acme',
+        name: 'Acme',
+        api_keys: [
+          { name: 'ops', key: 'pk_test_123456', permissions: ['messaging:read', 'admin'] },
+        ],
+        agents: [
+          {
+            id: 'drafter',
+            name: 'Drafter',
+            handle: 'drafter',
+            provider: {
+              type: 'openai',
+              base_url: 'http://127.0.0.1:4010/v1',
+              api_key: 'x',
+              model: 'gpt-4o-mini',
+            },
+            instructions: 'Be kind.',
+            trigger_policy: 'always',
+            trigger_keywords: [],
+          },
+        ],
+        mailboxes: [
+          {
+            id: 'support',
+            address: 'support@acme.test',
+            display_name: 'Acme Support',
+            imap: {
+              host: '127.0.0.1',
+              port: 1143,
+              secure: false,
+              auth: { user: 'support@acme.test', pass: { env: 'IMAP_PASS' } },
+              folder: 'INBOX',
+            },
+            smtp: { host: '127.0.0.1', port: 2525, secure: false },
+            agents: ['drafter'],
+            delivery: { max_attempts: 8, backoff_ms: 30000 },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary JSON paths
+
+function refused(json: unknown, env: NodeJS.ProcessEnv, pattern: RegExp): void {
+  assert.throws(
+    () => parseBootstrap(json, env, 'test.json'),
+    (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+  );
+}
+
+describe('bootstrap file', () => {
+  test('the DESIGN.md example parses, with {"env"} secrets resolved and defaults filled', () => {
+    const config = parseBootstrap(example(), { IMAP_PASS: 's3cret' }, 'test.json');
+    const mailbox = config.accounts[0]?.mailboxes[0];
+    assert.equal(mailbox?.imap?.auth.pass, 's3cret');
+    assert.equal(mailbox?.imap?.mark_seen, false);
+    assert.equal(mailbox?.delivery.backoff_max_ms, 3_600_000);
+    assert.ok(Object.isFrozen(mailbox));
+  });
+
+  test('a secret naming an unset variable is refused with its path', () => {
+    refused(
+      example(),
+      {},
+      /accounts\[0\]\.mailboxes\[0\]\.imap\.auth\.pass: environment variable IMAP_PASS is not set/,
+    );
+  });
+
+  test('an agent without a provider is refused', () => {
+    const json: Json = example();
+    delete json.accounts[0].agents[0].provider;
+    refused(json, { IMAP_PASS: 'x' }, /accounts\[0\]\.agents\[0\]\.provider/);
+  });
+
+  test('a keyword agent needs keywords', () => {
+    const json: Json = example();
+    json.accounts[0].agents[0].trigger_policy = 'keyword';
+    refused(json, { IMAP_PASS: 'x' }, /agents\[0\]\.trigger_keywords: a keyword agent needs/);
+  });
+
+  test('a mailbox needs exactly one inbound and one outbound way', () => {
+    const both: Json = example();
+    both.accounts[0].mailboxes[0].drop_folder = '/tmp/drop';
+    refused(
+      both,
+      { IMAP_PASS: 'x' },
+      /mailboxes\[0\]\.imap: a mailbox needs exactly one of "imap" or "drop_folder"/,
+    );
+    const none: Json = example();
+    delete none.accounts[0].mailboxes[0].smtp;
+    refused(none, { IMAP_PASS: 'x' }, /mailboxes\[0\]\.smtp: a mailbox needs exactly one/);
+  });
+
+  test('a mailbox naming an unknown agent is refused', () => {
+    const json: Json = example();
+    json.accounts[0].mailboxes[0].agents = ['ghost'];
+    refused(json, { IMAP_PASS: 'x' }, /mailboxes\[0\]\.agents\[0\]: no agent "ghost"/);
+  });
+
+  test('unknown fields, bad permissions, bad ports and duplicate ids are refused', () => {
+    const typo: Json = example();
+    typo.accounts[0].mailboxes[0].smpt = {};
+    refused(typo, { IMAP_PASS: 'x' }, /mailboxes\[0\]/);
+    const perm: Json = example();
+    perm.accounts[0].api_keys[0].permissions = ['messaging:fly'];
+    refused(perm, { IMAP_PASS: 'x' }, /api_keys\[0\]\.permissions\[0\]/);
+    const port: Json = example();
+    port.accounts[0].mailboxes[0].imap.port = 'imap';
+    refused(port, { IMAP_PASS: 'x' }, /imap\.port/);
+    const dup: Json = example();
+    dup.accounts.push(structuredClone(dup.accounts[0]));
+    refused(dup, { IMAP_PASS: 'x' }, /accounts\[1\]\.id: duplicate id "acme"/);
+  });
+
+  test('relative folders are resolved against the config file', () => {
+    const json: Json = example();
+    delete json.accounts[0].mailboxes[0].imap;
+    delete json.accounts[0].mailboxes[0].smtp;
+    json.accounts[0].mailboxes[0].drop_folder = 'drop';
+    json.accounts[0].mailboxes[0].outbox_folder = 'out';
+    const config = parseBootstrap(json, {}, '/etc/postroom/config.json');
+    assert.equal(config.accounts[0]?.mailboxes[0]?.drop_folder, '/etc/postroom/drop');
+    assert.equal(config.accounts[0]?.mailboxes[0]?.outbox_folder, '/etc/postroom/out');
+  });
+
+  test('an unreadable or non-JSON file names POSTROOM_CONFIG', async () => {
+    await assert.rejects(
+      loadBootstrap('/nonexistent/postroom.json', {}),
+      /POSTROOM_CONFIG: cannot read/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'postroom-config-'));
+    writeFileSync(join(dir, 'bad.json'), '{ "accounts": [ ');
+    await assert.rejects(
+      loadBootstrap(join(dir, 'bad.json'), {}),
+      /POSTROOM_CONFIG: .* is not valid JSON/,
+    );
+  });
+});

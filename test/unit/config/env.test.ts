@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError } from '../../../src/config/config-error.ts';
+import { parseEnv, ROLES } from '../../../src/config/env.ts';
+
+describe('parseEnv', () => {
+  test('defaults describe the embedded quick start', () => {
+    const env = parseEnv({});
+    assert.equal(env.MONGODB_URI, undefined);
+    assert.equal(env.REDIS_URL, 'redis://127.0.0.1:6379');
+    assert.equal(env.HOST, '127.0.0.1');
+    assert.equal(env.PORT, 8080);
+    assert.deepEqual(env.POSTROOM_ROLES, [...ROLES]);
+    assert.equal(env.POSTROOM_QUEUE_PREFIX, 'postroom');
+    assert.equal(env.LOG_LEVEL, 'info');
+  });
+
+  test('the result is frozen', () => {
+    const env = parseEnv({ PORT: '9000' });
+    assert.throws(() => {
+      (env as { PORT: number }).PORT = 1;
+    }, TypeError);
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['PORT', 'abc', /PORT: must be a number/],
+    ['PORT', '70000', /PORT: must be between 0 and 65535/],
+    ['PORT', '80.5', /PORT: must be a whole number/],
+    ['REDIS_URL', 'foo', /REDIS_URL: must be a URL starting with redis:\/\//],
+    ['MONGODB_URI', 'http://x', /MONGODB_URI: must be a URL starting with mongodb:\/\//],
+    ['POSTROOM_ROLES', 'api,mailman', /POSTROOM_ROLES: unknown role mailman/],
+    ['POSTROOM_QUEUE_PREFIX', 'a:b', /POSTROOM_QUEUE_PREFIX: may hold only/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL/],
+  ];
+  for (const [name, value, message] of bad) {
+    test(`${name}=${value} is refused naming the variable`, () => {
+      assert.throws(
+        () => parseEnv({ [name]: value }),
+        (error: unknown) =>
+          error instanceof ConfigError && error.setting === name && message.test(error.message),
+      );
+    });
+  }
+
+  test('roles are parsed, deduplicated, and "all" means every role', () => {
+    assert.deepEqual(parseEnv({ POSTROOM_ROLES: 'api, ingest,api' }).POSTROOM_ROLES, [
+      'api',
+      'ingest',
+    ]);
+    assert.deepEqual(parseEnv({ POSTROOM_ROLES: 'all' }).POSTROOM_ROLES, [...ROLES]);
+  });
+
+  test('blank values count as unset', () => {
+    assert.equal(parseEnv({ PORT: '  ', MONGODB_URI: '' }).PORT, 8080);
+  });
+
+  test('a secret-looking value is not echoed in the error', () => {
+    assert.throws(
+      () => parseEnv({ MONGODB_URI: 'postgres://user:hunter2@db/x' }),
+      (error: unknown) => error instanceof ConfigError && !error.message.includes('hunter2'),
+    );
+  });
+});

@@ -1,0 +1,4 @@
+// Only the api role, whatever POSTROOM_ROLES says: for scaling roles apart.
+import { runProcess } from '../src/runtime/process.ts';
+
+await runProcess(['api']);

@@ -1,0 +1,4 @@
+// Only the delivery role, whatever POSTROOM_ROLES says: for scaling roles apart.
+import { runProcess } from '../src/runtime/process.ts';
+
+await runProcess(['delivery']);
