@@ -37,7 +37,10 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
       const log = logger.child({ job: job.id });
       // attemptsStarted counts every start (waits and retries alike): the waits are bounded.
       const waitForParent = job.attemptsStarted <= PARENT_WAITS && token !== undefined;
-      const outcome = await ingestEmail({ store, logger: log, waitForParent }, payload);
+      const outcome = await ingestEmail(
+        { store, logger: log, waitForParent, deferUnsettled: token !== undefined },
+        payload,
+      );
       if (outcome.kind === 'deferred') {
         // Not an attempt: the job waits in BullMQ's delayed set and starts again.
         await job.moveToDelayed(Date.now() + PARENT_WAIT_MS, token);

@@ -35,13 +35,27 @@ export interface IngestDeps {
    * tries again a moment later. Default false.
    */
   waitForParent?: boolean;
+  /**
+   * Answer `deferred` when the message is already stored but its effects on the case are still
+   * being recorded by the job that stored it (see UNSETTLED_GRACE_MS). Default false: the
+   * duplicate is reported as is.
+   */
+  deferUnsettled?: boolean;
 }
+
+// A stored inbound message whose effects (unread, workflow, bounce alert) are
+// still pending this long after it was stored lost its job to a crash: a replay
+// of the same mail takes them over. The job that stored it needs milliseconds.
+export const UNSETTLED_GRACE_MS = 30_000;
 
 export type IngestOutcome =
   | { kind: 'stored'; message: MessageRecord; conversation_id: string; new_conversation: boolean }
   /** Already stored (a replayed job or the same mail twice): `message` is the stored copy. */
   | { kind: 'duplicate'; message_id: string; message: MessageRecord | null }
-  /** Nothing stored: a reply to a message not stored yet, to be tried again (waitForParent). */
+  /**
+   * Nothing done: a reply to a message not stored yet (waitForParent), or a copy of a message
+   * whose effects another job is still recording (deferUnsettled). To be tried again.
+   */
   | { kind: 'deferred'; message_id: string; message: null };
 
 export async function ingestEmail(
@@ -84,8 +98,7 @@ export async function ingestEmail(
     );
     if (existing) {
       await cleanup();
-      log.info({ message_id: messageId }, 'duplicate message: already stored');
-      return { kind: 'duplicate', message_id: messageId, message: existing };
+      return settleDuplicate({ deps, mailbox, log, raw, email, stored: existing, now: now() });
     }
 
     if (deps.waitForParent && (await parentMissing(store, mailbox.account_id, email))) {
@@ -141,6 +154,7 @@ export async function ingestEmail(
         participant_id: participant?._id ?? null,
         raw_source_id: rawSourceId,
         parse_error: email.parse_error,
+        ingest_pending_since: now(),
         email: {
           message_id: messageId,
           in_reply_to: email.in_reply_to,
@@ -174,12 +188,12 @@ export async function ingestEmail(
         mailbox.key,
         messageId,
       );
-      return { kind: 'duplicate', message_id: messageId, message: stored };
+      if (!stored) throw error;
+      return settleDuplicate({ deps, mailbox, log, raw, email, stored, now: now() });
     }
     created.length = 0; // Owned by the stored message from here on.
 
-    await moveWorkflow(store, conversation, email, opened);
-    if (isFailureReport(email)) await postBounceAlert(store, conversation, message, email);
+    await recordEffects(store, conversation, message, email, opened);
     log.info(
       {
         message: message._id,
@@ -195,6 +209,67 @@ export async function ingestEmail(
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * The mail is already stored. Its raw source in GridFS is dropped unless it is the stored
+ * message's own (a replay of the same job), and effects left unrecorded by a job that died
+ * after storing the message are finished here, or later when that job may still be alive.
+ */
+async function settleDuplicate(input: {
+  deps: IngestDeps;
+  mailbox: MailboxRecord;
+  log: Logger;
+  raw: { stored_id: string | null };
+  email: ParsedEmail;
+  stored: MessageRecord;
+  now: Date;
+}): Promise<IngestOutcome> {
+  const { deps, mailbox, log, raw, email, stored, now } = input;
+  const { store } = deps;
+  const messageId = stored.email?.message_id ?? '';
+  if (raw.stored_id && raw.stored_id !== stored.raw_source_id) {
+    await store.files.remove(raw.stored_id).catch((error: unknown) => {
+      log.warn({ err: error, file: raw.stored_id }, 'could not remove a duplicate raw source');
+    });
+  }
+  if (stored.ingest_pending_since) {
+    const staleBefore = new Date(now.getTime() - UNSETTLED_GRACE_MS);
+    if (await store.inbound.claimUnsettled(stored._id, staleBefore, now)) {
+      const conversation = await store.conversations.get(
+        mailbox.account_id,
+        stored.conversation_id,
+      );
+      if (conversation) {
+        const opened = conversation.email_thread?.root_message_id === messageId;
+        await recordEffects(store, conversation, stored, email, opened);
+      } else {
+        await store.inbound.settle(stored._id);
+      }
+      log.warn(
+        { message: stored._id, message_id: messageId },
+        'finished recording a stored message left unsettled by an interrupted ingest',
+      );
+    } else if (deps.deferUnsettled) {
+      log.debug({ message_id: messageId }, 'stored message still settling: trying again soon');
+      return { kind: 'deferred', message_id: messageId, message: null };
+    }
+  }
+  log.info({ message_id: messageId }, 'duplicate message: already stored');
+  return { kind: 'duplicate', message_id: messageId, message: stored };
+}
+
+/** Unread count, workflow move and bounce alert, then the message is settled. */
+async function recordEffects(
+  store: Store,
+  conversation: ConversationRecord,
+  message: MessageRecord,
+  email: ParsedEmail,
+  opened: boolean,
+): Promise<void> {
+  await moveWorkflow(store, conversation, email, opened);
+  if (isFailureReport(email)) await postBounceAlert(store, conversation, message, email);
+  await store.inbound.settle(message._id);
 }
 
 /** The message replies to one (In-Reply-To, else the last reference) that is not stored. */
@@ -317,6 +392,7 @@ async function postBounceAlert(
       )
     : undefined;
   if (!ours) return; // A bounce of nothing we sent is stored, flagged, and left at that.
+  if (await store.inbound.hasAlertFor(bounceMessage._id)) return; // Posted before a crash.
   const recipients = bounce.recipients.length ? bounce.recipients.join(', ') : 'the recipient';
   await store.messages.appendSent({
     account_id: conversation.account_id,

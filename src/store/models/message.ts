@@ -76,6 +76,7 @@ export const messageSchema = new Schema<MessageRecord>(
     email: nullableSub(emailSchema),
     raw_source_id: nullableString,
     parse_error: nullableString,
+    ingest_pending_since: nullableDate,
     delivery: nullableSub(deliverySchema),
     approval: nullableSub(approvalSchema),
     rejection: nullableSub(rejectionSchema),

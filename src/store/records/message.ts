@@ -44,6 +44,13 @@ export interface MessageRecord {
   /** GridFS id of the raw .eml. */
   raw_source_id: string | null;
   parse_error: string | null;
+  /**
+   * Inbound mail whose effects on its case (unread count, workflow move, bounce
+   * alert) are not recorded yet: set when the message is stored, cleared once
+   * they are. A replayed ingest job that finds it set finishes them. Absent on
+   * messages stored before this field existed (they count as settled).
+   */
+  ingest_pending_since?: Date | null;
   delivery: DeliveryState | null;
   approval: ApprovalInfo | null;
   rejection: RejectionInfo | null;

@@ -23,7 +23,7 @@ export interface WorkflowUpdate {
 }
 
 export function createInboundRepository(models: Models) {
-  const { Conversation, InboundFailure } = models;
+  const { Conversation, InboundFailure, Message } = models;
   const conversations = createConversationsRepository(models);
 
   return {
@@ -111,6 +111,32 @@ export function createInboundRepository(models: Models) {
         { $inc: { unread: 1 }, ...(Object.keys(set).length ? { $set: set } : {}) },
       ).exec();
       return result.matchedCount === 1;
+    },
+
+    /**
+     * Take over an inbound message's unfinished effects (see
+     * `ingest_pending_since`) when whoever stored it has been at it since
+     * `staleBefore` or longer: it most likely died. Atomic, so only one job
+     * finishes them; false when they are settled or still fresh.
+     */
+    async claimUnsettled(messageId: string, staleBefore: Date, now: Date): Promise<boolean> {
+      const result = await Message.updateOne(
+        { _id: messageId, ingest_pending_since: { $ne: null, $lte: staleBefore } },
+        { $set: { ingest_pending_since: now } },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+
+    /** Whether the bounce alert for this inbound message was already posted. */
+    async hasAlertFor(triggerMessageId: string): Promise<boolean> {
+      return (
+        (await Message.exists({ trigger_message_id: triggerMessageId, kind: 'alert' })) !== null
+      );
+    },
+
+    /** The message's effects on its case are recorded. */
+    async settle(messageId: string): Promise<void> {
+      await Message.updateOne({ _id: messageId }, { $set: { ingest_pending_since: null } }).exec();
     },
 
     /** Keep an ingest job that failed for good (idempotent per job). */
