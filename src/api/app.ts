@@ -8,6 +8,7 @@ import { authenticateRequest, type Authenticate } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
 import { registerMetrics, type Metrics } from './metrics.ts';
+import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -16,6 +17,13 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Registers the /v1 routes (behind authentication); each flow adds its own. */
   routes?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /**
+   * Routes under /v1 that carry their own proof instead of an API key (signed
+   * download URLs). Registered beside the authenticated ones, not inside them.
+   */
+  publicRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  /** Signs the attachment URLs of every /v1 response; without it they stay plain API paths. */
+  urlSigner?: UrlSigner;
 }
 
 // JSON bodies stay small (a reply text, a few fields); big payloads are a mistake or an attack.
@@ -73,7 +81,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticateRequest(deps.authenticate));
+      const signer = deps.urlSigner;
+      if (signer) {
+        v1.addHook('preSerialization', async (request, _reply, payload) => {
+          if (request.principal) signAttachmentUrls(payload, request.principal.account_id, signer);
+          return payload;
+        });
+      }
       for (const register of deps.routes ?? []) await register(v1);
+    },
+    { prefix: '/v1' },
+  );
+  await app.register(
+    async (open) => {
+      for (const register of deps.publicRoutes ?? []) await register(open);
     },
     { prefix: '/v1' },
   );

@@ -72,6 +72,16 @@ const envSchema = z.object({
   POSTROOM_MAILBOX_LEASE_TTL_MS: positiveMs.min(1000, 'must be at least 1000').default(15_000),
   // SIGTERM must end the process within 10 s; in-flight work gets this long.
   POSTROOM_SHUTDOWN_GRACE_MS: positiveMs.max(9000, 'must be at most 9000').default(8000),
+  // Signs attachment download URLs. Unset: a random key kept in MongoDB, shared
+  // by every process of the deployment. Changing it invalidates issued URLs.
+  POSTROOM_URL_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // How long an attachment download URL in an API response stays valid.
+  POSTROOM_ATTACHMENT_URL_TTL_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(60, 'must be at least 60')
+    .max(7 * 24 * 3600, 'must be at most 604800 (7 days)')
+    .default(3600),
 });
 
 export type Env = Readonly<z.infer<typeof envSchema>>;

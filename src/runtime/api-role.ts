@@ -3,14 +3,22 @@ import { buildApp } from '../api/app.ts';
 import type { Principal } from '../api/auth.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
+import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
+import { createUrlSigner } from '../api/signed-urls.ts';
 import { redisAnswers } from '../queues/redis.ts';
 import type { RuntimeContext } from './context.ts';
 
 export async function startApiRole(context: RuntimeContext): Promise<void> {
   const { store, redis, env, logger } = context;
+  const urlSigner = createUrlSigner(
+    env.POSTROOM_URL_SIGNING_KEY ?? (await store.settings.secret('attachment_url_signing_key')),
+    env.POSTROOM_ATTACHMENT_URL_TTL_SECONDS,
+  );
   const app = await buildApp({
     logger,
+    urlSigner,
+    publicRoutes: [signedAttachmentRoutes(store, urlSigner)],
     metrics: context.metrics,
     authenticate: async (token): Promise<Principal | null> => {
       const key = await store.apiKeys.findByToken(token);

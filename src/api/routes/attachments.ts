@@ -1,11 +1,14 @@
-// GET /v1/messaging/attachments/{id}: an attachment's content, streamed from
-// GridFS (never whole in memory). Mail attachments are untrusted content
-// served from our origin, so the headers keep a browser from running them.
-import type { FastifyInstance } from 'fastify';
+// An attachment's content, streamed from GridFS (never whole in memory):
+// GET /v1/messaging/attachments/{id} with the API key, or the signed,
+// time-limited .../{id}/download URL the API puts in `url`, without it.
+// Mail attachments are untrusted content served from our origin, so the
+// headers keep a browser from running them.
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
+import type { UrlSigner } from '../signed-urls.ts';
 
 // Raster images only: SVG can carry script, so it is always a download.
 const INLINE_TYPES = new Set([
@@ -31,31 +34,51 @@ export function attachmentRoutes(store: Store) {
       async (request, reply) => {
         const { account_id } = principalOf(request);
         rejectUnknownParams(queryOf(request), []);
-        const attachmentId = request.params.id;
-        const message = await store.messages.findByAttachmentId(account_id, attachmentId);
-        const attachment = message?.attachments.find((a) => a._id === attachmentId);
-        // Links and resources have no stored content; a redacted one has none left.
-        if (!attachment?.gridfs_id) throw notFound('attachment', attachmentId);
-        const file = await store.files.info(account_id, attachment.gridfs_id);
-        if (!file) throw notFound('attachment', attachmentId);
-
-        const contentType = safeContentType(attachment.content_type ?? file.content_type);
-        const inline = INLINE_TYPES.has(contentType.split(';')[0]?.trim().toLowerCase() ?? '');
-        const filename = cleanFilename(attachment.filename ?? file.filename);
-        void reply
-          .header('content-type', contentType)
-          .header('content-length', String(file.length))
-          .header(
-            'content-disposition',
-            contentDisposition(inline ? 'inline' : 'attachment', filename),
-          )
-          .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
-          .header('cache-control', 'private, no-store');
-        return reply.send(store.files.open(file.id));
+        return sendAttachment(store, reply, account_id, request.params.id);
       },
     );
   };
+}
+
+/** The signed download route: the URL itself is the credential. */
+export function signedAttachmentRoutes(store: Store, signer: UrlSigner) {
+  return (open: FastifyInstance): void => {
+    open.get<{ Params: { id: string } }>(
+      '/messaging/attachments/:id/download',
+      async (request, reply) => {
+        const query = queryOf(request);
+        rejectUnknownParams(query, ['account', 'expires', 'signature']);
+        const { account_id, attachment_id } = signer.verify(query, request.params.id);
+        return sendAttachment(store, reply, account_id, attachment_id);
+      },
+    );
+  };
+}
+
+async function sendAttachment(
+  store: Store,
+  reply: FastifyReply,
+  accountId: string,
+  attachmentId: string,
+): Promise<FastifyReply> {
+  const message = await store.messages.findByAttachmentId(accountId, attachmentId);
+  const attachment = message?.attachments.find((a) => a._id === attachmentId);
+  // Links and resources have no stored content; a redacted one has none left.
+  if (!attachment?.gridfs_id) throw notFound('attachment', attachmentId);
+  const file = await store.files.info(accountId, attachment.gridfs_id);
+  if (!file) throw notFound('attachment', attachmentId);
+
+  const contentType = safeContentType(attachment.content_type ?? file.content_type);
+  const inline = INLINE_TYPES.has(contentType.split(';')[0]?.trim().toLowerCase() ?? '');
+  const filename = cleanFilename(attachment.filename ?? file.filename);
+  void reply
+    .header('content-type', contentType)
+    .header('content-length', String(file.length))
+    .header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', filename))
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('cache-control', 'private, no-store');
+  return reply.send(store.files.open(file.id));
 }
 
 function safeContentType(value: string | null): string {

@@ -20,6 +20,7 @@ import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
+import { settingSchema, type SettingRecord } from './setting.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -33,6 +34,7 @@ export interface Models {
   Counter: Model<CounterRecord>;
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
+  Setting: Model<SettingRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -48,5 +50,6 @@ export function createModels(connection: Connection): Models {
     Counter: connection.model<CounterRecord>('Counter', counterSchema),
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
+    Setting: connection.model<SettingRecord>('Setting', settingSchema),
   };
 }

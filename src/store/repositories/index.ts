@@ -19,6 +19,7 @@ import { createAgentAdminRepository } from './agent-admin.ts';
 import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
+import { createSettingsRepository } from './settings.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -41,6 +42,7 @@ export function createRepositories(models: Models) {
     messageLookups: createMessageLookups(models),
     approval: createApprovalRepository(models),
     reconcile: createReconcileRepository(models),
+    settings: createSettingsRepository(models),
   };
 }
 

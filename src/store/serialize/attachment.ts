@@ -25,8 +25,8 @@ export function attachmentUrl(attachmentId: string): string {
 
 /**
  * Attachments are embedded in their message and share its creation time. The
- * seed promises a "time-limited download URL": this one is NOT signed or time
- * limited yet; it is an authenticated API path (the bearer key applies).
+ * seed promises a "time-limited download URL": the API signs this path for the
+ * caller's account on the way out (api/signed-urls.ts); serializers stay pure.
  */
 export function serializeAttachment(attachment: AttachmentRecord, createdAt: Date): AttachmentJson {
   const uploaded = attachment.kind === 'file' || attachment.kind === 'image';

@@ -5,7 +5,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../../../src/api/app.ts';
 import type { Principal } from '../../../src/api/auth.ts';
 import { createMetrics } from '../../../src/api/metrics.ts';
+import { signedAttachmentRoutes } from '../../../src/api/routes/attachments.ts';
 import { messagingRoutes } from '../../../src/api/routes/messaging.ts';
+import { createUrlSigner, type UrlSigner } from '../../../src/api/signed-urls.ts';
 import { parseBootstrap } from '../../../src/config/load-bootstrap.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { dropDatabase } from '../../../src/store/admin.ts';
@@ -37,6 +39,8 @@ export const GLOBEX = 'globex';
 export interface ApiHarness {
   app: FastifyInstance;
   store: Store;
+  /** The signer of the app's attachment URLs (a fixed test key, one hour). */
+  signer: UrlSigner;
   /** inject() with the named key's Authorization header. */
   call(key: keyof typeof KEYS, options: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -85,8 +89,11 @@ export async function openApi(
     'test-bootstrap.json',
   );
   await applyBootstrap(store, config, logger);
+  const signer = createUrlSigner('test-url-signing-key-0123456789abcdef', 3600);
   const app = await buildApp({
     logger,
+    urlSigner: signer,
+    publicRoutes: [signedAttachmentRoutes(store, signer)],
     metrics: createMetrics(),
     // As src/runtime/api-role.ts: the key record becomes the principal.
     authenticate: async (token): Promise<Principal | null> => {
@@ -105,6 +112,7 @@ export async function openApi(
   return {
     app,
     store,
+    signer,
     call: (key, options) =>
       app.inject({
         ...options,

@@ -210,7 +210,12 @@ describe('message reads and attachments', () => {
     const email = (await get(`/v1/messaging/messages/${byName.sent1?._id}`)).json();
     assert.equal(email.email.from.address, 'pat@example.com');
     assert.equal(email.attachments.data.length, 4);
-    assert.equal(email.attachments.data[0].url, `/v1/messaging/attachments/${pdfId}`);
+    assert.match(
+      email.attachments.data[0].url,
+      new RegExp(
+        `^/v1/messaging/attachments/${pdfId}/download\\?account=acme&expires=\\d+&signature=[\\w-]{43}$`,
+      ),
+    );
     assert.equal(email.attachments.data[3].url, 'https://example.com/track');
   });
 
@@ -247,6 +252,38 @@ describe('message reads and attachments', () => {
     const svg = await get(`/v1/messaging/attachments/${svgId}`);
     assert.match(String(svg.headers['content-disposition']), /^attachment;/);
     assert.match(String(svg.headers['content-security-policy']), /sandbox/);
+  });
+
+  test('the URL in a message downloads without the API key, until it expires', async () => {
+    const email = (await get(`/v1/messaging/messages/${byName.sent1?._id}`)).json();
+    const url: string = email.attachments.data[0].url;
+    const anonymous = (path: string) => api.app.inject({ method: 'GET', url: path });
+    const res = await anonymous(url);
+    assert.equal(res.statusCode, 200);
+    assert.ok(res.rawPayload.equals(pdfBytes));
+    assert.match(String(res.headers['content-disposition']), /^attachment;/);
+
+    const expires = Number(new URL(url, 'http://x').searchParams.get('expires'));
+    const validFor = expires - Date.now() / 1000;
+    assert.ok(validFor > 3590 && validFor <= 3600 + 300, `valid for ${validFor} s`);
+
+    const refusals: Array<[string, number, string]> = [
+      [url.replace(/signature=.{4}/, 'signature=AAAA'), 403, 'invalid_signature'],
+      [url.replace('account=acme', 'account=globex'), 403, 'invalid_signature'],
+      [url.replace(/expires=\d+/, `expires=${expires + 300}`), 403, 'invalid_signature'],
+      [url.replace(pdfId, pngId), 403, 'invalid_signature'],
+      [api.signer.attachmentUrl(ACME, pdfId, new Date(Date.now() - 7_200_000)), 403, 'url_expired'],
+      [url.replace(/&signature=[^&]+/, ''), 400, 'missing_parameter'],
+      [`${url}&extra=1`, 400, 'invalid_parameter'],
+    ];
+    for (const [path, status, code] of refusals) {
+      const refused = await anonymous(path);
+      assert.equal(refused.statusCode, status, path);
+      assert.equal(refused.json().error.code, code, path);
+    }
+    // A URL signed for one account never reaches another account's attachment.
+    const foreign = await anonymous(api.signer.attachmentUrl(ACME, foreignAttachmentId));
+    assert.equal(foreign.statusCode, 404);
   });
 
   test('unknown, link and other-account attachments are 404s', async () => {

@@ -335,4 +335,15 @@ describe('repositories', () => {
       1,
     );
   });
+
+  test('a deployment secret is created once and the same for every caller', async () => {
+    const [first, second] = await Promise.all([
+      store.settings.secret('test_secret'),
+      store.settings.secret('test_secret'),
+    ]);
+    assert.equal(first, second);
+    assert.match(first, /^[\w-]{43}$/, '32 random bytes, base64url');
+    assert.equal(await store.settings.secret('test_secret'), first);
+    assert.notEqual(await store.settings.secret('other_secret'), first);
+  });
 });

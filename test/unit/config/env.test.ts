@@ -32,6 +32,17 @@ describe('parseEnv', () => {
     ['POSTROOM_QUEUE_PREFIX', 'a:b', /POSTROOM_QUEUE_PREFIX: may hold only/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL/],
+    ['POSTROOM_URL_SIGNING_KEY', 'short', /POSTROOM_URL_SIGNING_KEY: must be at least 32/],
+    [
+      'POSTROOM_ATTACHMENT_URL_TTL_SECONDS',
+      'soon',
+      /POSTROOM_ATTACHMENT_URL_TTL_SECONDS: must be a number/,
+    ],
+    [
+      'POSTROOM_ATTACHMENT_URL_TTL_SECONDS',
+      '10',
+      /POSTROOM_ATTACHMENT_URL_TTL_SECONDS: must be at least 60/,
+    ],
   ];
   for (const [name, value, message] of bad) {
     test(`${name}=${value} is refused naming the variable`, () => {
