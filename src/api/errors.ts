@@ -6,6 +6,7 @@ export const ERROR_TYPES = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,

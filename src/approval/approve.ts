@@ -7,7 +7,7 @@ import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
 import { measureEdit } from './edit-distance.ts';
-import { ApprovalError, conflict, messageNotFound } from './errors.ts';
+import { ApprovalError, checkVersion, conflict, messageNotFound } from './errors.ts';
 import { approveBlocker, deliveryTime } from './rules.ts';
 import { staleDraftError } from './stale-draft.ts';
 
@@ -19,6 +19,11 @@ export interface ApproveInput {
   scheduled_at?: Date | null | undefined;
   /** Send even though the customer wrote again after the draft's trigger. */
   allow_stale?: boolean | undefined;
+  /**
+   * The message's updated_at as the approver read it (HTTP If-Match): approve
+   * only that version, so a second approver cannot overwrite the first's edits.
+   */
+  expected_updated_at?: Date | undefined;
 }
 
 export async function approveMessage(
@@ -31,6 +36,7 @@ export async function approveMessage(
   const now = deps.now?.() ?? new Date();
   const message = await store.messages.get(actor.account_id, messageId);
   if (!message) throw messageNotFound(messageId);
+  checkVersion(message, input.expected_updated_at);
   const blocker = approveBlocker(message);
   if (blocker) throw blocker;
   if (input.subject !== undefined && message.channel !== 'email') {
@@ -71,7 +77,11 @@ export async function approveMessage(
       reset_next_attempt: (message.delivery?.attempts ?? 0) === 0,
     },
   );
-  if (!approved) throw await lostRace(deps, actor, message);
+  if (!approved) {
+    // With If-Match the approver decided on the version read above, which is gone now.
+    if (input.expected_updated_at) throw await changedMeanwhile(deps, actor, message);
+    throw await lostRace(deps, actor, message);
+  }
 
   const log = deps.logger.child({ message: message._id, conversation: message.conversation_id });
   try {
@@ -95,6 +105,22 @@ export async function approveMessage(
     message.status === 'draft' ? 'draft approved' : 'scheduled message re-approved',
   );
   return approved;
+}
+
+async function changedMeanwhile(
+  deps: ApprovalDeps,
+  actor: Actor,
+  before: MessageRecord,
+): Promise<ApprovalError> {
+  const now = await deps.store.messages.get(actor.account_id, before._id);
+  if (!now) return messageNotFound(before._id);
+  try {
+    checkVersion(now, before.updated_at);
+  } catch (error) {
+    if (error instanceof ApprovalError) return error;
+    throw error;
+  }
+  return lostRace(deps, actor, before);
 }
 
 /** The conditional write matched nothing: say what happened meanwhile. */

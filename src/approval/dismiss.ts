@@ -4,7 +4,7 @@
 import { unscheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
-import { conflict, messageNotFound, type ApprovalError } from './errors.ts';
+import { ApprovalError, checkVersion, conflict, messageNotFound } from './errors.ts';
 import { cancelBlocker, rejectBlocker } from './rules.ts';
 
 type Blocker = (message: MessageRecord) => ApprovalError | null;
@@ -14,15 +14,18 @@ export async function rejectDraft(
   actor: Actor,
   messageId: string,
   reason: string | null,
+  /** The version the human decided on (If-Match): only that one is rejected. */
+  expectedUpdatedAt?: Date,
 ): Promise<MessageRecord> {
   const now = deps.now?.() ?? new Date();
-  const message = await readChecked(deps, actor, messageId, rejectBlocker);
-  const rejected = await deps.store.approval.reject(actor.account_id, messageId, {
-    reason,
-    rejected_by: actor.actor_id,
-    rejected_at: now,
-  });
-  if (!rejected) throw await lostRace(deps, actor, message, rejectBlocker);
+  const message = await readChecked(deps, actor, messageId, rejectBlocker, expectedUpdatedAt);
+  const rejected = await deps.store.approval.reject(
+    actor.account_id,
+    messageId,
+    { reason, rejected_by: actor.actor_id, rejected_at: now },
+    expectedUpdatedAt,
+  );
+  if (!rejected) throw await lostRace(deps, actor, message, rejectBlocker, expectedUpdatedAt);
   // A draft rejected mid-stream: its run finds the draft gone at its next save and stops.
   await reopenIfNoDraftLeft(deps, actor.account_id, message.conversation_id, now);
   await published(deps, rejected);
@@ -38,15 +41,18 @@ export async function cancelScheduled(
   actor: Actor,
   messageId: string,
   reason: string | null,
+  /** The version the human decided on (If-Match): only that one is canceled. */
+  expectedUpdatedAt?: Date,
 ): Promise<MessageRecord> {
   const now = deps.now?.() ?? new Date();
-  const message = await readChecked(deps, actor, messageId, cancelBlocker);
-  const canceled = await deps.store.approval.cancel(actor.account_id, messageId, {
-    reason,
-    canceled_by: actor.actor_id,
-    canceled_at: now,
-  });
-  if (!canceled) throw await lostRace(deps, actor, message, cancelBlocker);
+  const message = await readChecked(deps, actor, messageId, cancelBlocker, expectedUpdatedAt);
+  const canceled = await deps.store.approval.cancel(
+    actor.account_id,
+    messageId,
+    { reason, canceled_by: actor.actor_id, canceled_at: now },
+    expectedUpdatedAt,
+  );
+  if (!canceled) throw await lostRace(deps, actor, message, cancelBlocker, expectedUpdatedAt);
   const log = deps.logger.child({ message: messageId, conversation: message.conversation_id });
   try {
     await unscheduleDelivery(deps.queues, messageId);
@@ -64,9 +70,11 @@ async function readChecked(
   actor: Actor,
   messageId: string,
   blocker: Blocker,
+  expectedUpdatedAt: Date | undefined,
 ): Promise<MessageRecord> {
   const message = await deps.store.messages.get(actor.account_id, messageId);
   if (!message) throw messageNotFound(messageId);
+  checkVersion(message, expectedUpdatedAt);
   const blocked = blocker(message);
   if (blocked) throw blocked;
   return message;
@@ -77,9 +85,21 @@ async function lostRace(
   actor: Actor,
   before: MessageRecord,
   blocker: Blocker,
+  expectedUpdatedAt: Date | undefined,
 ): Promise<ApprovalError> {
   const now = await deps.store.messages.get(actor.account_id, before._id);
   if (!now) return messageNotFound(before._id);
+  const blocked = blocker(now);
+  if (blocked) return blocked;
+  if (expectedUpdatedAt) {
+    // The version the human decided on is gone, though the action would still apply.
+    try {
+      checkVersion(now, expectedUpdatedAt);
+    } catch (error) {
+      if (error instanceof ApprovalError) return error;
+      throw error;
+    }
+  }
   return (
     blocker(now) ??
     conflict(

@@ -1,7 +1,9 @@
 // Why an approval action cannot be carried out, with a stable code. The API
 // maps `kind` to an HTTP status (routes/message-actions.ts); other callers
 // (tools, tests) get the same codes without HTTP.
-export type ApprovalErrorKind = 'not_found' | 'conflict' | 'unprocessable';
+import type { MessageRecord } from '../store/index.ts';
+
+export type ApprovalErrorKind = 'not_found' | 'conflict' | 'unprocessable' | 'precondition_failed';
 
 export type ApprovalErrorCode =
   | 'resource_not_found'
@@ -16,7 +18,9 @@ export type ApprovalErrorCode =
   /** Someone else changed the message between our read and our write. */
   | 'concurrent_update'
   /** A subject on a message that is not an email. */
-  | 'not_an_email';
+  | 'not_an_email'
+  /** The message is no longer the version the human acted on (If-Match). */
+  | 'message_changed';
 
 export class ApprovalError extends Error {
   override readonly name = 'ApprovalError';
@@ -31,6 +35,19 @@ export class ApprovalError extends Error {
 
 export const conflict = (code: ApprovalErrorCode, message: string): ApprovalError =>
   new ApprovalError('conflict', code, message);
+
+/**
+ * The caller said which version of the message it decided on (`expected`, the
+ * updated_at it read) and the message is not that version any more.
+ */
+export function checkVersion(message: MessageRecord, expected: Date | undefined): void {
+  if (!expected || message.updated_at.getTime() === expected.getTime()) return;
+  throw new ApprovalError(
+    'precondition_failed',
+    'message_changed',
+    `message "${message._id}" changed since you read it (now ${message.status}, updated ${message.updated_at.toISOString()}): read it again and decide on what it says now`,
+  );
+}
 
 export const messageNotFound = (id: string): ApprovalError =>
   new ApprovalError('not_found', 'resource_not_found', `no message with id "${id}"`);

@@ -1,7 +1,7 @@
 // POST /v1/messaging/messages/{id}/actions/approve | reject | cancel: the
 // human decisions on a reply (src/approval/). Each answers 200 with the
 // updated message; a message in the wrong state is a 409 that changes nothing.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { approveMessage } from '../../approval/approve.ts';
@@ -14,6 +14,7 @@ import { redisPublisher } from '../../realtime/events.ts';
 import type { MessageRecord, Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
+import { ifMatchOf, setMessageEtag } from '../etag.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { renderMessages } from './messages.ts';
@@ -69,8 +70,9 @@ export function messageActionRoutes(deps: MessageActionDeps) {
     publisher: redisPublisher(deps.redis, deps.prefix),
     logger: deps.logger.child({ component: 'approval' }),
   };
-  const respond = async (accountId: string, message: MessageRecord) => {
+  const respond = async (reply: FastifyReply, accountId: string, message: MessageRecord) => {
     const [json] = await renderMessages(deps.store, accountId, [message]);
+    if (json) setMessageEtag(reply, json);
     return json;
   };
 
@@ -78,44 +80,48 @@ export function messageActionRoutes(deps: MessageActionDeps) {
     v1.post<IdRoute>(
       '/messaging/messages/:id/actions/approve',
       { preHandler: requirePermission('messaging:approve') },
-      async (request) => {
+      async (request, reply) => {
         const actor = actorOf(request);
         const input = validate('body', approveBody, request.body);
+        const expected = ifMatchOf(request);
         const message = await mapped(() =>
           approveMessage(approval, actor, request.params.id, {
             body: input.body,
             subject: input.subject?.trim(),
             scheduled_at: input.scheduled_at ? new Date(input.scheduled_at) : null,
             allow_stale: input.allow_stale,
+            expected_updated_at: expected,
           }),
         );
-        return respond(actor.account_id, message);
+        return respond(reply, actor.account_id, message);
       },
     );
 
     v1.post<IdRoute>(
       '/messaging/messages/:id/actions/reject',
       { preHandler: requirePermission('messaging:approve') },
-      async (request) => {
+      async (request, reply) => {
         const actor = actorOf(request);
         const { reason } = validate('body', reasonBody, request.body);
+        const expected = ifMatchOf(request);
         const message = await mapped(() =>
-          rejectDraft(approval, actor, request.params.id, reason?.trim() || null),
+          rejectDraft(approval, actor, request.params.id, reason?.trim() || null, expected),
         );
-        return respond(actor.account_id, message);
+        return respond(reply, actor.account_id, message);
       },
     );
 
     v1.post<IdRoute>(
       '/messaging/messages/:id/actions/cancel',
       { preHandler: requirePermission('messaging:write') },
-      async (request) => {
+      async (request, reply) => {
         const actor = actorOf(request);
         const { reason } = validate('body', reasonBody, request.body);
+        const expected = ifMatchOf(request);
         const message = await mapped(() =>
-          cancelScheduled(approval, actor, request.params.id, reason?.trim() || null),
+          cancelScheduled(approval, actor, request.params.id, reason?.trim() || null, expected),
         );
-        return respond(actor.account_id, message);
+        return respond(reply, actor.account_id, message);
       },
     );
   };

@@ -15,6 +15,7 @@ import {
 } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { notFound } from '../errors.ts';
+import { setMessageEtag } from '../etag.ts';
 import {
   PAGE_PARAMS,
   enumListParam,
@@ -66,12 +67,13 @@ export function messageReadRoutes(store: Store) {
       },
     );
 
-    v1.get<{ Params: { id: string } }>('/messaging/messages/:id', read, async (request) => {
+    v1.get<{ Params: { id: string } }>('/messaging/messages/:id', read, async (request, reply) => {
       const { account_id } = principalOf(request);
       rejectUnknownParams(queryOf(request), []);
       const message = await store.messages.get(account_id, request.params.id);
       if (!message) throw notFound('message', request.params.id);
       const [json] = await renderMessages(store, account_id, [message]);
+      if (json) setMessageEtag(reply, json);
       return json;
     });
   };

@@ -110,9 +110,16 @@ export function createApprovalRepository({ Message }: Models) {
       accountId: string,
       messageId: string,
       rejection: RejectionInfo,
+      /** Only this version of the message (If-Match). */
+      updatedAt?: Date,
     ): Promise<MessageRecord | null> {
       return Message.findOneAndUpdate(
-        { _id: messageId, account_id: accountId, status: 'draft' },
+        {
+          _id: messageId,
+          account_id: accountId,
+          status: 'draft',
+          ...(updatedAt ? { updated_at: updatedAt } : {}),
+        },
         { $set: { status: 'rejected', rejection, streaming_state: 'complete' } },
         { returnDocument: 'after' },
       )
@@ -125,9 +132,17 @@ export function createApprovalRepository({ Message }: Models) {
       accountId: string,
       messageId: string,
       cancel: CancelInfo,
+      /** Only this version of the message (If-Match). */
+      updatedAt?: Date,
     ): Promise<MessageRecord | null> {
       return Message.findOneAndUpdate(
-        { _id: messageId, account_id: accountId, status: 'scheduled', ...NOT_BEING_SENT },
+        {
+          _id: messageId,
+          account_id: accountId,
+          status: 'scheduled',
+          ...NOT_BEING_SENT,
+          ...(updatedAt ? { updated_at: updatedAt } : {}),
+        },
         { $set: { status: 'canceled', cancel } },
         { returnDocument: 'after' },
       )
