@@ -1,14 +1,20 @@
 // A stable identity for a message that has no Message-ID, so that the same
 // message fetched or dropped twice is recognised as a duplicate. It hashes
 // what a person would call "the same message" (sender, recipients, date,
-// subject, text) and ignores transport noise such as Received headers, which
-// differ between two deliveries of one message.
+// subject, text, the attachments' content) and ignores transport noise such as
+// Received headers, which differ between two deliveries of one message.
 import { createHash } from 'node:crypto';
 import { firstValue, readHeaderBlock } from './header-block.ts';
 import { prepareRaw } from './prepare-raw.ts';
-import type { ParsedEmail } from './types.ts';
+import type { ParsedAttachment, ParsedEmail } from './types.ts';
 
-export type HashInput = Pick<ParsedEmail, 'from' | 'to' | 'cc' | 'date' | 'subject' | 'text'>;
+export type HashInput = Pick<ParsedEmail, 'from' | 'to' | 'cc' | 'date' | 'subject' | 'text'> & {
+  /**
+   * Two scans sent from a copier in the same minute carry the same headers and
+   * (empty) text: only their files tell them apart.
+   */
+  attachments?: ReadonlyArray<Pick<ParsedAttachment, 'checksum'>>;
+};
 
 // Only the Date header is re-read from the raw message; it sits in the first
 // few kilobytes.
@@ -24,6 +30,7 @@ export function significantHash(parsed: HashInput, raw: Buffer): string {
     parsed.date ? parsed.date.toISOString() : rawDate(raw),
     normalizeText(parsed.subject),
     normalizeText(parsed.text),
+    (parsed.attachments ?? []).map((a) => a.checksum).join(','),
   ];
   const hash = createHash('sha256');
   if (parts.every((part) => part === '')) {

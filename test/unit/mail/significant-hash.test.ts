@@ -64,9 +64,26 @@ describe('significantHash', () => {
       { ...base, date: new Date('2025-03-06T02:00:01Z') },
       { ...base, subject: 'Hello!' },
       { ...base, text: 'Line one\nLine three' },
+      { ...base, attachments: [{ checksum: 'a'.repeat(64) }] },
     ];
     for (const variant of variants)
       assert.notEqual(significantHash(variant, Buffer.alloc(0)), reference);
+  });
+
+  test('the same mail with different attachments gets different ids; with the same, the same', () => {
+    const scan = (checksum: string): HashInput => ({
+      ...base,
+      text: '',
+      attachments: [{ checksum }],
+    });
+    assert.notEqual(
+      significantHash(scan('a'.repeat(64)), Buffer.alloc(0)),
+      significantHash(scan('b'.repeat(64)), Buffer.alloc(0)),
+    );
+    assert.equal(
+      significantHash(scan('a'.repeat(64)), Buffer.alloc(0)),
+      significantHash(scan('a'.repeat(64)), Buffer.alloc(0)),
+    );
   });
 
   test('an unparseable Date still counts, by its raw text', () => {
