@@ -5,6 +5,7 @@
 // disabled, a mailbox gone from it is left alone (it has no credentials, so no
 // watcher can use it). Logs counts only, never a secret.
 import type { AccountConfig, Bootstrap } from '../config/bootstrap-schema.ts';
+import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../platform/logger.ts';
 import {
   desiredAccount,
@@ -14,6 +15,8 @@ import {
 } from './bootstrap/desired.ts';
 import { upsertOwned, type Outcome } from './bootstrap/upsert.ts';
 import { internalsOf, type Store } from './connect.ts';
+import { isDuplicateKeyError } from './errors.ts';
+import { UNIQUE_INDEX } from './index-names.ts';
 import { agentIdFor, mailboxIdFor, newId } from './ids.ts';
 import type { Models } from './models/index.ts';
 import type { ApiKeyRecord } from './records/api-key.ts';
@@ -39,7 +42,7 @@ export async function applyBootstrap(
     agents: tally(),
     mailboxes: tally(),
   };
-  for (const account of bootstrap.accounts) {
+  for (const [accountIndex, account] of bootstrap.accounts.entries()) {
     const { outcome } = await upsertOwned(
       models.Account,
       { _id: account.id },
@@ -48,7 +51,7 @@ export async function applyBootstrap(
     );
     summary.accounts[outcome]++;
     await applyApiKeys(models, account, summary.api_keys);
-    await applyAgents(models, account, summary.agents);
+    await applyAgents(models, account, `accounts[${accountIndex}]`, summary.agents);
     for (const mailbox of account.mailboxes) {
       const id = mailboxIdFor(account.id, mailbox.id);
       const result = await upsertOwned(
@@ -103,11 +106,23 @@ async function applyApiKeys(models: Models, account: AccountConfig, counts: Tall
   counts.revoked += revoked.modifiedCount;
 }
 
-async function applyAgents(models: Models, account: AccountConfig, counts: Tally): Promise<void> {
-  const ids: string[] = [];
-  for (const config of account.agents) {
+async function applyAgents(
+  models: Models,
+  account: AccountConfig,
+  /** Where the account is in the file, for errors. */
+  path: string,
+  counts: Tally,
+): Promise<void> {
+  const ids = account.agents.map((config) => agentIdFor(account.id, config.id));
+  // Bootstrap agents missing from the file have no provider config to run with.
+  // Disabled first: an agent renamed in the file takes over its old handle.
+  const disabled = await models.Agent.updateMany(
+    { account_id: account.id, source: 'bootstrap', _id: { $nin: ids }, status: 'active' },
+    { $set: { status: 'disabled' } },
+  ).exec();
+  counts.disabled += disabled.modifiedCount;
+  for (const [index, config] of account.agents.entries()) {
     const id = agentIdFor(account.id, config.id);
-    ids.push(id);
     const desired = desiredAgent(account.id, config);
     // The actor first: an agent record never exists without the actor it is.
     await upsertOwned(
@@ -116,22 +131,29 @@ async function applyAgents(models: Models, account: AccountConfig, counts: Tally
       { account_id: account.id, type: 'agent', name: config.name, handle: null },
       () => ({ _id: id }),
     );
-    const { outcome } = await upsertOwned(
-      models.Agent,
-      { _id: id, account_id: account.id },
-      { ...desired },
-      () => ({
-        _id: id,
-      }),
-    );
-    counts[outcome]++;
+    try {
+      const { outcome } = await upsertOwned(
+        models.Agent,
+        { _id: id, account_id: account.id },
+        { ...desired },
+        () => ({ _id: id }),
+      );
+      counts[outcome]++;
+    } catch (error) {
+      if (!isDuplicateKeyError(error, UNIQUE_INDEX.agentHandle)) throw error;
+      const holder = await models.Agent.findOne({
+        account_id: account.id,
+        handle_lower: desired.handle_lower,
+        status: 'active',
+      })
+        .lean<{ _id: string; source: string }>()
+        .exec();
+      throw new ConfigError(
+        `POSTROOM_CONFIG ${path}.agents[${index}].handle`,
+        `"${config.handle}" is the handle of active agent ${holder?._id ?? '(unknown)'}${holder?.source === 'api' ? ', created through the API' : ''}: choose another handle, or disable that agent first`,
+      );
+    }
   }
-  // Bootstrap agents missing from the file have no provider config to run with.
-  const disabled = await models.Agent.updateMany(
-    { account_id: account.id, source: 'bootstrap', _id: { $nin: ids }, status: 'active' },
-    { $set: { status: 'disabled' } },
-  ).exec();
-  counts.disabled += disabled.modifiedCount;
 }
 
 function tally(): Tally {

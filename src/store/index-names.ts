@@ -16,6 +16,8 @@ export const UNIQUE_INDEX = {
   threadRoot: 'account_id_1_mailbox_id_1_email_thread.root_message_id_1',
   /** inbound_failures: one record per failed ingest job. */
   inboundFailureJob: 'job_id_1',
+  /** agents: one agent per handle (case-insensitive) in an account. */
+  agentHandle: 'account_id_1_handle_lower_1',
   /** agent_runs: one run per trigger and agent. */
   agentRunTrigger: 'trigger_message_id_1_agent_id_1',
 } as const;

@@ -65,6 +65,7 @@ export function desiredAgent(
     key: config.id,
     name: config.name,
     handle: config.handle,
+    handle_lower: config.handle.toLowerCase(),
     // The schema stores unused provider fields as null; api_key is deliberately absent.
     provider:
       provider.type === 'openai'

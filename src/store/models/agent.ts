@@ -1,5 +1,6 @@
 import { Schema } from 'mongoose';
 import { AGENT_STATUSES, RECORD_SOURCES, TRIGGER_POLICIES } from '../records/enums.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import {
   baseOptions,
@@ -32,6 +33,7 @@ export const agentSchema = new Schema<AgentRecord>(
     key: requiredString,
     name: requiredString,
     handle: requiredString,
+    handle_lower: requiredString,
     provider: { type: providerSchema, required: true },
     instructions: { type: String, default: '' },
     instructions_version: requiredString,
@@ -44,3 +46,13 @@ export const agentSchema = new Schema<AgentRecord>(
 );
 
 agentSchema.index({ account_id: 1, key: 1 }, { unique: true });
+agentSchema.index(
+  { account_id: 1, handle_lower: 1 },
+  {
+    name: UNIQUE_INDEX.agentHandle,
+    unique: true,
+    // Handles name active agents: a disabled one (an agent gone from the file)
+    // leaves its handle free for the agent that replaces it.
+    partialFilterExpression: { handle_lower: { $type: 'string' }, status: { $eq: 'active' } },
+  },
+);

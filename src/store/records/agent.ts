@@ -12,6 +12,8 @@ export interface AgentRecord {
   key: string;
   name: string;
   handle: string;
+  /** `handle` lower-cased: its unique index makes "@Drafter" name one active agent per account. */
+  handle_lower: string;
   provider: AgentProvider;
   instructions: string;
   /** First 12 hex of sha256(instructions): which instructions a run used. */

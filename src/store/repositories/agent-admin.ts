@@ -1,18 +1,17 @@
 // Agents managed through the admin API: create (with the actor the agent is)
 // and update. Reads stay in agents.ts.
 //
-// Handles are unique per account, case-insensitively, so "@Drafter" names one
-// agent. The agents collection has no index on a lower-cased handle, so the
-// check-then-write below is serialized per account within this process only;
-// two API processes creating the same handle in the same instant could both
-// win. A `handle_lower` field with a unique index would close that gap.
+// Handles are unique among an account's active agents, case-insensitively, so
+// "@Drafter" names one agent: the unique index on `handle_lower` decides,
+// across processes; the check before each write finds the holder to name.
 import { isDuplicateKeyError } from '../errors.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
 import type { Models } from '../models/index.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 
 /** Everything an agent document holds except what the store fills in. */
-export type AgentFields = Omit<AgentRecord, '_id' | 'created_at' | 'updated_at'>;
+export type AgentFields = Omit<AgentRecord, '_id' | 'created_at' | 'updated_at' | 'handle_lower'>;
 
 export type AgentChanges = Partial<
   Pick<
@@ -48,7 +47,8 @@ export function createAgentAdminRepository({ Agent, Actor }: Models) {
   ): Promise<string | null> {
     const found = await Agent.findOne({
       account_id: accountId,
-      handle: { $regex: `^${escapeRegex(handle)}$`, $options: 'i' },
+      handle_lower: handle.toLowerCase(),
+      status: 'active',
       ...(exceptId ? { _id: { $ne: exceptId } } : {}),
     })
       .select({ _id: 1 })
@@ -80,13 +80,22 @@ export function createAgentAdminRepository({ Agent, Actor }: Models) {
           { upsert: true },
         ).exec();
         try {
-          const created = await Agent.create({ _id: id, ...fields });
+          const created = await Agent.create({
+            _id: id,
+            ...fields,
+            handle_lower: fields.handle.toLowerCase(),
+          });
           await Actor.updateOne(
             { _id: id, account_id: accountId },
             { $set: { name: fields.name } },
           );
           return { outcome: 'created', agent: created.toObject<AgentRecord>() };
         } catch (error) {
+          if (isDuplicateKeyError(error, UNIQUE_INDEX.agentHandle)) {
+            // Another process took the handle since the check above.
+            const holder = await holderOfHandle(accountId, fields.handle, null);
+            if (holder) return { outcome: 'handle_taken', agent_id: holder };
+          }
           if (isDuplicateKeyError(error)) return { outcome: 'key_taken' };
           throw error;
         }
@@ -104,13 +113,30 @@ export function createAgentAdminRepository({ Agent, Actor }: Models) {
           const holder = await holderOfHandle(accountId, changes.handle, agentId);
           if (holder) return { outcome: 'handle_taken', agent_id: holder };
         }
-        const updated = await Agent.findOneAndUpdate(
-          { _id: agentId, account_id: accountId },
-          { $set: { ...changes } },
-          { returnDocument: 'after' },
-        )
-          .lean<AgentRecord>()
-          .exec();
+        const set =
+          changes.handle === undefined
+            ? { ...changes }
+            : { ...changes, handle_lower: changes.handle.toLowerCase() };
+        let updated: AgentRecord | null;
+        try {
+          updated = await Agent.findOneAndUpdate(
+            { _id: agentId, account_id: accountId },
+            { $set: set },
+            { returnDocument: 'after' },
+          )
+            .lean<AgentRecord>()
+            .exec();
+        } catch (error) {
+          // A new handle, or re-enabling an agent whose handle another one took meanwhile.
+          if (!isDuplicateKeyError(error, UNIQUE_INDEX.agentHandle)) throw error;
+          const handle =
+            changes.handle ??
+            (await Agent.findOne({ _id: agentId, account_id: accountId }).lean<AgentRecord>())
+              ?.handle;
+          const holder = handle ? await holderOfHandle(accountId, handle, agentId) : null;
+          if (!holder) throw error;
+          return { outcome: 'handle_taken', agent_id: holder };
+        }
         if (!updated) return { outcome: 'not_found' };
         if (changes.name !== undefined) {
           await Actor.updateOne(
@@ -123,8 +149,4 @@ export function createAgentAdminRepository({ Agent, Actor }: Models) {
       });
     },
   };
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

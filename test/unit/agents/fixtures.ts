@@ -77,6 +77,7 @@ export function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
     key: 'drafter',
     name: 'Drafter',
     handle: 'drafter',
+    handle_lower: 'drafter',
     provider: { type: 'template', template: 'Hi {{customer.name}}' },
     instructions: 'You draft polite, accurate replies for Acme support.',
     instructions_version: 'abcdef123456',
