@@ -88,6 +88,10 @@ function schemas(env: NodeJS.ProcessEnv) {
       folder: z.string().min(1).default('INBOX'),
       // Off by default: Postroom never changes mail on the server unless asked.
       mark_seen: z.boolean().default(false),
+      // Connecting an inbox with years of history must not open (and draft
+      // replies to) every old thread: the first sync of a folder, and a resync
+      // after UIDVALIDITY changes, take mail from the last N days only. null: all.
+      history_days: z.number().int().min(0).max(36_500).nullable().default(7),
     })
     .strict();
 

@@ -215,13 +215,17 @@ class ImapMailboxWatcher implements MailboxWatcher {
         batchSize: this.settings.fetchBatchSize,
         batchBytes: this.settings.fetchBatchBytes,
         maxMessageBytes: this.settings.maxMessageBytes,
+        historySince: historySince(this.options.imap.history_days, new Date()),
         stopping: () => this.stopRequested,
         abandoned: () => this.abandoned,
       });
       if (this.stopRequested) return null;
-      if (result.delivered > 0 || result.skipped > 0) {
-        const { delivered, skipped, lastUid } = result;
-        this.log.info({ delivered, skipped, last_uid: lastUid }, 'messages handed over');
+      if (result.delivered > 0 || result.skipped > 0 || result.skippedHistory > 0) {
+        const { delivered, skipped, skippedHistory, lastUid } = result;
+        this.log.info(
+          { delivered, skipped, skipped_history: skippedHistory, last_uid: lastUid },
+          'messages handed over',
+        );
       }
       this.sinkFailures = 0;
       await this.status('ok');
@@ -291,4 +295,10 @@ class ImapMailboxWatcher implements MailboxWatcher {
       this.log.warn({ err: failure, status }, 'could not record the watcher status');
     }
   }
+}
+
+/** The first day of the history window (IMAP SINCE compares dates, not times). */
+function historySince(days: number | null, now: Date): Date | undefined {
+  if (days === null) return undefined;
+  return new Date(now.getTime() - days * 24 * 60 * 60 * 1000);
 }

@@ -56,6 +56,11 @@ export interface ImapSettings {
   folder: string;
   /** Set \Seen on a message once it is handed over; otherwise the folder is opened read-only. */
   mark_seen: boolean;
+  /**
+   * Syncing a folder from the start (first time, or after UIDVALIDITY changed) takes mail that
+   * arrived in the last this many days only; older mail stays on the server untouched. null: all.
+   */
+  history_days: number | null;
 }
 
 export interface MailboxWatcherOptions {

@@ -16,6 +16,8 @@ export interface SyncPassOptions {
   batchSize: number;
   batchBytes: number;
   maxMessageBytes: number | undefined;
+  /** Syncing from UID 1: mail that arrived before this day is left alone (undefined: all). */
+  historySince: Date | undefined;
   /** True once the watcher is stopping: no new message is started then. */
   stopping(): boolean;
   /** True once stop() stopped waiting for this pass: not even the state is saved any more. */
@@ -27,6 +29,8 @@ export interface SyncPassResult {
   lastUid: number;
   delivered: number;
   skipped: number;
+  /** Older than the history window on a sync from the start: left on the server. */
+  skippedHistory: number;
 }
 
 async function callSink<T>(operation: string, call: () => Promise<T>): Promise<T> {
@@ -72,9 +76,53 @@ export async function runSyncPass(options: SyncPassOptions): Promise<SyncPassRes
 
   const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
   if (!Array.isArray(found)) throw new Error('the server refused UID SEARCH');
-  const uids = pendingUids(found, lastUid);
-  const result: SyncPassResult = { uidvalidity, lastUid, delivered: 0, skipped: 0 };
+  let uids = pendingUids(found, lastUid);
+  const result: SyncPassResult = {
+    uidvalidity,
+    lastUid,
+    delivered: 0,
+    skipped: 0,
+    skippedHistory: 0,
+  };
   if (uids.length === 0) return result;
+
+  // The highest UID left alone as history: the state moves past it once the pass is done.
+  let historyEnd = 0;
+  if (lastUid === 0 && options.historySince) {
+    const recent = await client.search({ since: options.historySince }, { uid: true });
+    if (!Array.isArray(recent)) throw new Error('the server refused SEARCH SINCE');
+    const keep = new Set(recent);
+    const old = uids.filter((uid) => !keep.has(uid));
+    if (old.length > 0) {
+      uids = uids.filter((uid) => keep.has(uid));
+      historyEnd = Math.max(...old);
+      result.skippedHistory = old.length;
+      log.info(
+        { count: old.length, since: options.historySince.toISOString().slice(0, 10) },
+        'syncing the folder from the start: older mail is left on the server (history_days)',
+      );
+    }
+  }
+  await handOverAll(options, result, uids);
+  if (historyEnd > result.lastUid && !options.stopping() && !options.abandoned()) {
+    await callSink('saveSyncState', () =>
+      sink.saveSyncState({ uidvalidity, last_uid: historyEnd }),
+    );
+    result.lastUid = historyEnd;
+  }
+  return result;
+}
+
+/** Hands the messages of `uids` over in UID order, batch by batch; skips those too large. */
+async function handOverAll(
+  options: SyncPassOptions,
+  result: SyncPassResult,
+  uids: readonly number[],
+): Promise<void> {
+  const { client, sink, log } = options;
+  const { uidvalidity } = result;
+  const lastUid = result.lastUid;
+  if (uids.length === 0) return;
   log.debug({ count: uids.length, from_uid: uids[0] }, 'new messages to hand over');
 
   for (const batch of chunk(uids, options.batchSize)) {
@@ -92,7 +140,7 @@ export async function runSyncPass(options: SyncPassOptions): Promise<SyncPassRes
       }
       // Flush what comes before it first, so the state never jumps over a pending UID.
       await handOverGroup(options, result, wanted.splice(0));
-      if (options.stopping()) return result;
+      if (options.stopping()) return;
       log.error(
         { uid: message.uid, size: message.size, max_message_bytes: options.maxMessageBytes },
         'message larger than maxMessageBytes: not fetched, skipped',
@@ -112,9 +160,8 @@ export async function runSyncPass(options: SyncPassOptions): Promise<SyncPassRes
       result.skipped += 1;
     }
     await handOverGroup(options, result, wanted);
-    if (options.stopping()) return result;
+    if (options.stopping()) return;
   }
-  return result;
 }
 
 /** Fetches the sources of `messages` (in UID order) group by group and hands each over. */

@@ -105,6 +105,7 @@ export function desiredMailbox(
           user: imap.auth.user,
           folder: imap.folder,
           mark_seen: imap.mark_seen,
+          history_days: imap.history_days,
         }
       : null,
     drop_folder: config.drop_folder ?? null,

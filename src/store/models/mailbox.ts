@@ -20,6 +20,7 @@ const imapSchema = subSchema({
   user: requiredString,
   folder: requiredString,
   mark_seen: { type: Boolean, required: true },
+  history_days: { type: Number, default: null },
 });
 
 const smtpSchema = subSchema({

@@ -30,6 +30,8 @@ export interface MailboxImap {
   user: string;
   folder: string;
   mark_seen: boolean;
+  /** See ImapSettings.history_days. */
+  history_days: number | null;
 }
 
 export interface MailboxOutbound {

@@ -233,6 +233,7 @@ describe('watcher supervisor', () => {
         auth: { user, pass: dovecot.password },
         folder: 'INBOX',
         mark_seen: false,
+        history_days: null,
       },
     };
     const running = new Set<string>();

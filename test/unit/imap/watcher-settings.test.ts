@@ -13,6 +13,7 @@ const base: MailboxWatcherOptions = {
     auth: { user: 'u', pass: 'p' },
     folder: 'INBOX',
     mark_seen: false,
+    history_days: null,
   },
   sink: {
     loadSyncState: async () => ({ uidvalidity: null, last_uid: 0 }),
