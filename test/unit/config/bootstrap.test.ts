@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -148,5 +148,20 @@ describe('bootstrap file', () => {
       loadBootstrap(join(dir, 'bad.json'), {}),
       /POSTROOM_CONFIG: .* is not valid JSON/,
     );
+  });
+
+  test('the example files in config/ are valid, with their env secrets set', async () => {
+    const dir = join(import.meta.dirname, '..', '..', '..', 'config');
+    for (const name of ['quickstart.json', 'production.example.json']) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      const env = Object.fromEntries(
+        [...text.matchAll(/"env":\s*"([A-Z0-9_]+)"/g)].map((m) => [
+          m[1],
+          'secret-value-0123456789',
+        ]),
+      );
+      const parsed = await loadBootstrap(join(dir, name), env);
+      assert.ok(parsed.accounts.length > 0, name);
+    }
   });
 });
