@@ -49,6 +49,7 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
         redisUrl: env.REDIS_URL,
         prefix: env.POSTROOM_QUEUE_PREFIX,
         logger,
+        urlSigner,
       }),
       adminInboundRoutes(store),
     ],

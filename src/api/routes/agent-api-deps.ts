@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../platform/logger.ts';
 import type { Queues } from '../../queues/queues.ts';
 import type { Store } from '../../store/index.ts';
+import type { UrlSigner } from '../signed-urls.ts';
 
 export interface AgentApiDeps {
   store: Store;
@@ -14,6 +15,8 @@ export interface AgentApiDeps {
   /** POSTROOM_QUEUE_PREFIX: realtime channels live under it too. */
   prefix: string;
   logger: Logger;
+  /** Signs attachment URLs in streamed events as the JSON responses are (api/app.ts). */
+  urlSigner?: UrlSigner;
   /** SSE heartbeat interval; default 15 s (tests shorten it). */
   heartbeatMs?: number;
 }

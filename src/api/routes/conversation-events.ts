@@ -14,6 +14,7 @@ import { conversationChannel, eventTime, type PublishedEvent } from '../../realt
 import type { ConversationRecord } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { queryOf, rejectUnknownParams, singleParam } from '../query.ts';
+import { signAttachmentUrls } from '../signed-urls.ts';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import {
   conversationOr404,
@@ -138,7 +139,7 @@ class FrameSource {
       _id,
       new Date(since - CATCH_UP_SLACK_MS),
     );
-    const messages = await renderMessages(store, account_id, changed);
+    const messages = this.signed(await renderMessages(store, account_id, changed));
     const frames: SseFrame[] = messages.map((data) => ({ event: 'message.updated', data }));
     const conversation = await this.conversationJson();
     // The id names the time of this read: a client reconnecting after
@@ -153,7 +154,14 @@ class FrameSource {
     const message = await store.messages.get(this.conversation.account_id, messageId);
     if (!message || message.conversation_id !== this.conversation._id) return null;
     const [json] = await renderMessages(store, message.account_id, [message]);
-    return json ?? null;
+    return json ? this.signed(json) : null;
+  }
+
+  /** Streamed JSON is not serialized by fastify, so its attachment URLs are signed here. */
+  private signed<T>(data: T): T {
+    const signer = this.deps.urlSigner;
+    if (signer) signAttachmentUrls(data, this.conversation.account_id, signer);
+    return data;
   }
 
   private async conversationJson() {
@@ -162,6 +170,8 @@ class FrameSource {
       this.conversation.account_id,
       this.conversation._id,
     );
-    return current ? renderConversation(store, current.account_id, current, this.include) : null;
+    return current
+      ? this.signed(await renderConversation(store, current.account_id, current, this.include))
+      : null;
   }
 }
