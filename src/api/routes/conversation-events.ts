@@ -8,11 +8,13 @@
 // changed in MongoDB since that event's time, as message.updated frames plus
 // one conversation.updated; the channel is subscribed before that read, and
 // live events wait behind it, so nothing falls between the two.
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { createRedis } from '../../queues/redis.ts';
 import { conversationChannel, eventTime, type PublishedEvent } from '../../realtime/events.ts';
 import type { ConversationRecord } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
+import { ApiError } from '../errors.ts';
 import { queryOf, rejectUnknownParams, singleParam } from '../query.ts';
 import { signAttachmentUrls } from '../signed-urls.ts';
 import type { AgentApiDeps } from './agent-api-deps.ts';
@@ -69,16 +71,24 @@ export function conversationEventRoutes(deps: AgentApiDeps) {
           maxBufferedBytes: MAX_BUFFERED_BYTES,
           onError: (error) => log.warn({ err: error }, 'realtime stream ended on an error'),
         });
-        stream.open({ 'x-request-id': request.id });
 
         const frames = new FrameSource(deps, hub, conversation, include, channel);
-        // Registered synchronously, before the catch-up step is queued: every
+        // Registered synchronously, before the first step is queued: every
         // live event lands in the queue behind it.
         const subscription = hub.subscribe(channel, (published) =>
           stream.enqueue(() => frames.live(published)),
         );
         stream.enqueue(async () => {
-          await subscription.ready;
+          try {
+            await subscription.ready;
+          } catch (error) {
+            log.warn({ err: error }, 'realtime subscription failed');
+            refuse(reply.raw, request.id);
+            return null;
+          }
+          // The response starts only now: a client that has it (EventSource's
+          // open event) and then acts gets the events of what it did.
+          stream.open({ 'x-request-id': request.id });
           return since === null ? null : frames.catchUp(since);
         });
         const untrack = hub.track(() => stream.close());
@@ -90,6 +100,21 @@ export function conversationEventRoutes(deps: AgentApiDeps) {
       },
     );
   };
+}
+
+/** Redis did not take the subscription: a 503 the client can retry, not an empty stream. */
+function refuse(res: ServerResponse, requestId: string): void {
+  if (res.headersSent) return;
+  const error = new ApiError(
+    'unavailable',
+    'realtime_unavailable',
+    'the event stream is unavailable (Redis did not accept the subscription): try again shortly',
+  );
+  res.writeHead(error.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'x-request-id': requestId,
+  });
+  res.end(JSON.stringify(error.toBody()));
 }
 
 /** The frames of one connection, from published events or from MongoDB. */

@@ -236,12 +236,18 @@ describe('streaming drafts', () => {
         'support',
         id,
       );
-      const run = await runtime.context.store.agentRuns.findByTrigger(
-        trigger?._id ?? '',
-        'agt_acme_drafter',
+      // The draft completes first, then the run records its end: wait for that write too.
+      const run = await waitUntil(
+        async () => {
+          const found = await runtime.context.store.agentRuns.findByTrigger(
+            trigger?._id ?? '',
+            'agt_acme_drafter',
+          );
+          return found?.status === 'completed' ? found : null;
+        },
+        { what: 'the run to be recorded completed' },
       );
-      assert.equal(run?.status, 'completed');
-      assert.equal(run?.attempts, attempts);
+      assert.equal(run.attempts, attempts);
       if (label.startsWith('429')) {
         // Retry-After: 1 s between the refused request and the next one.
         const [refused, retried] = model.requests.slice(-2);

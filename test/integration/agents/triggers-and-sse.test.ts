@@ -2,10 +2,11 @@
 // API) and the realtime stream of a draft: deltas arrive before the draft is
 // complete and add up to its final body.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { conversationChannel } from '../../../src/realtime/events.ts';
 import { buildMail, newMessageId } from '../../support/mail-builder.ts';
 import {
   TEST_API_KEY,
@@ -93,19 +94,29 @@ after(async () => {
   await dropDatabase(runtime.mongoUri);
 });
 
+/** Drops a mail file; resolves once its ingest is over (processed/), agent runs included. */
+async function dropMail(raw: string): Promise<void> {
+  files += 1;
+  const name = `${files}.eml`;
+  writeFileSync(join(drop, name), raw);
+  // The file moves to processed/ (as <claim>-<name>) as the ingest job's last step, after
+  // the message is stored and the runs it triggers are recorded: only then is the absence
+  // of a run meaningful.
+  const processed = join(drop, 'processed');
+  await waitUntil(
+    () => existsSync(processed) && readdirSync(processed).some((f) => f.endsWith(`-${name}`)),
+    { what: `${name} ingested` },
+  );
+}
+
 async function inbound(
   subject: string,
   body: string,
 ): Promise<{ conversation: string; message: string }> {
   const id = newMessageId('trig');
-  files += 1;
-  writeFileSync(join(drop, `${files}.eml`), buildMail({ messageId: id, subject, body }));
-  const stored = await waitUntil(
-    () => runtime.context.store.messages.findByEmailMessageId('acme', 'support', id),
-    {
-      what: `inbound ${subject}`,
-    },
-  );
+  await dropMail(buildMail({ messageId: id, subject, body }));
+  const stored = await runtime.context.store.messages.findByEmailMessageId('acme', 'support', id);
+  assert.ok(stored, `inbound ${subject} stored`);
   return { conversation: stored.conversation_id, message: stored._id };
 }
 
@@ -135,7 +146,8 @@ describe('trigger policies', () => {
   test('keyword: a whole-word keyword in a customer mail triggers; a longer word does not', async () => {
     const miss = await inbound('Question', 'Are refunds slow this week?');
     const hit = await inbound('Money back', 'I would like a Refund, please.');
-    await waitUntil(() => runOf(hit.message, REFUNDS), { what: 'the keyword run' });
+    assert.ok(await runOf(hit.message, REFUNDS), 'the keyword run');
+    await settled(hit.conversation);
     await settled(miss.conversation);
     assert.equal(await runOf(miss.message, REFUNDS), null);
     assert.equal(await runOf(hit.message, MENTIONER), null, 'the mention agent stays quiet');
@@ -174,9 +186,7 @@ describe('trigger policies', () => {
       assert.equal(await runOf(m.id, MENTIONER), null);
     }
     const auto = newMessageId('auto');
-    files += 1;
-    writeFileSync(
-      join(drop, `${files}.eml`),
+    await dropMail(
       buildMail({
         messageId: auto,
         subject: 'Auto: refund',
@@ -184,12 +194,12 @@ describe('trigger policies', () => {
         headers: { 'Auto-Submitted': 'auto-replied' },
       }),
     );
-    const stored = await waitUntil(
-      () => runtime.context.store.messages.findByEmailMessageId('acme', 'support', auto),
-      {
-        what: 'the auto-reply',
-      },
+    const stored = await runtime.context.store.messages.findByEmailMessageId(
+      'acme',
+      'support',
+      auto,
     );
+    assert.ok(stored, 'the auto-reply stored');
     await settled(stored.conversation_id);
     assert.equal(await runOf(stored._id, REFUNDS), null);
   });
@@ -210,6 +220,19 @@ describe('realtime', () => {
     );
     try {
       assert.equal(sse.response.status, 200);
+      // The headers come before the server's Redis SUBSCRIBE is confirmed: an event
+      // published before then would never reach this client. Wait for the subscription.
+      const channel = conversationChannel(runtime.prefix, conversation);
+      await waitUntil(
+        async () => {
+          const [, count] = (await runtime.context.redis.pubsub('NUMSUB', channel)) as [
+            string,
+            number,
+          ];
+          return Number(count) === 1;
+        },
+        { what: 'the stream subscribed' },
+      );
       await note(conversation, '@mentioner please reply');
       const created = await sse.next(
         (f) => f.event === 'message.created' && (f.data as Json)?.kind === 'agent',

@@ -15,7 +15,8 @@ let flakyRuns = 0;
 function testRoutes(v1: FastifyInstance): void {
   v1.post('/test/slow', async () => {
     slowRuns++;
-    await sleep(150);
+    // Long enough that concurrent duplicates reach the key while this runs, even on a loaded machine.
+    await sleep(1_000);
     return { run: slowRuns };
   });
   v1.post('/test/flaky', async (_request, reply) => {

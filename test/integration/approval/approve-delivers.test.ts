@@ -13,6 +13,7 @@ import {
   createCase,
   createDraft,
   customerEmail,
+  deliverJob,
   message,
   okJson,
   startApprovalRuntime,
@@ -77,10 +78,20 @@ describe('approve with the delivery role', () => {
 
   test('a reply canceled before its time is never sent', async () => {
     const { draft } = await caseWithDraft(store(), 'Dear Jane, never mind.');
-    const later = new Date(Date.now() + 1_500).toISOString();
-    await okJson(await act(runtime, draft._id, 'approve', { scheduled_at: later }));
+    // Far enough ahead that approve and cancel both land before it, however slow the machine.
+    const later = new Date(Date.now() + 3_000);
+    await okJson(await act(runtime, draft._id, 'approve', { scheduled_at: later.toISOString() }));
     await okJson(await act(runtime, draft._id, 'cancel'));
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Not a fixed sleep: past the scheduled time, with no delivery job left to run
+    // (the cancel removed it) or the one left having run and found the message canceled.
+    await waitUntil(
+      async () => {
+        if (Date.now() < later.getTime() + 500) return false;
+        const job = await deliverJob(runtime, draft._id);
+        return !job || (await job.getState()) === 'completed';
+      },
+      { what: 'the scheduled time to pass with no delivery pending' },
+    );
     assert.equal((await message(store(), draft._id)).status, 'canceled');
     const texts = outboxFiles().map((name) => readFileSync(join(runtime.outbox, name), 'utf8'));
     assert.ok(!texts.some((text) => text.includes('never mind')));

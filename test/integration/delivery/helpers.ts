@@ -178,26 +178,28 @@ export async function timeline(runtime: TestRuntime, conversationId: string) {
 }
 
 /**
- * When the SMTP test server saw each transaction begin (MAIL FROM), by
- * polling its counter every 2 ms: `after` is the last poll that saw fewer, so
- * each transaction began in (after, seen].
+ * When each SMTP transaction from now on began (MAIL FROM at the test server,
+ * Date.now() in ms): recorded by the server itself, so no polling window blurs it.
  */
 export function watchAttempts(smtp: SmtpTestServer) {
-  const attempts: Array<{ after: number; seen: number }> = [];
-  let known = smtp.attempts;
-  let lastPoll = Date.now();
-  const timer = setInterval(() => {
-    const now = Date.now();
-    while (known < smtp.attempts) {
-      known += 1;
-      attempts.push({ after: lastPoll, seen: now });
-    }
-    lastPoll = now;
-  }, 2);
+  const from = smtp.attemptTimes.length;
   return {
-    attempts,
-    stop: () => clearInterval(timer),
+    get times(): number[] {
+      return smtp.attemptTimes.slice(from);
+    },
   };
+}
+
+/**
+ * The message's delivery job has finished its run: every effect of the
+ * outcome (sequence, last message, first response, workflow, alert, events)
+ * is written by then, so a check of what did not happen is meaningful.
+ */
+export async function waitForJobDone(runtime: TestRuntime, messageId: string): Promise<void> {
+  const queue = runtime.context.queues.queue('message.deliver');
+  await waitUntil(async () => (await queue.getJobState(`deliver-${messageId}`)) === 'completed', {
+    what: `the delivery job of ${messageId} to complete`,
+  });
 }
 
 export async function parseMail(raw: Buffer | string): Promise<ParsedMail> {

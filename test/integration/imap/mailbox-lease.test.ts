@@ -61,14 +61,15 @@ describe('mailbox lease', () => {
       prefix,
       mailboxId: 'renewed',
       logger,
-      ttlMs: 600,
+      // Renewed every 333 ms: a loaded machine's timer and Redis delays stay well inside it.
+      ttlMs: 1_000,
       onLost: (reason) => losses.push(reason),
     });
     t.after(() => lease.release());
     const acquiredAt = Date.now();
     assert.equal(await lease.acquire(), true);
     // Three TTLs later the key is still there only if renewals reset it.
-    await waitUntil(() => Date.now() - acquiredAt > 1_800, { what: 'three TTLs', intervalMs: 100 });
+    await waitUntil(() => Date.now() - acquiredAt > 3_000, { what: 'three TTLs', intervalMs: 100 });
     assert.equal(await redis.get(lease.key), lease.token);
     assert.equal(lease.held, true);
     assert.deepEqual(losses, []);

@@ -56,6 +56,23 @@ async function waitForEmail(messageId: string): Promise<{ conversation: Json; me
   );
 }
 
+/**
+ * Every ingest job handed over so far has finished. Jobs run side by side, so a
+ * marker appended last can be stored before the copies appended ahead of it are
+ * done (a copy of a message still settling even waits a round): only once the
+ * queue is idle does "stored once" mean something.
+ */
+async function ingestIdle(): Promise<void> {
+  const queue = runtime.context.queues.queue('mail.ingest');
+  await waitUntil(
+    async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(counts).every((n) => n === 0);
+    },
+    { what: 'the ingest queue to be idle', timeoutMs: 30_000 },
+  );
+}
+
 before(async () => {
   runtime = await startTestRuntime(
     accountConfig([
@@ -164,6 +181,7 @@ describe('inbound bridge over IMAP', () => {
       buildMail({ messageId: marker, subject: 'Marker after duplicates' }),
     );
     await waitForEmail(marker);
+    await ingestIdle();
     const matching = (await conversations()).filter((c) => c.title === 'Refund please');
     assert.equal(matching.length, 1);
     assert.equal((await messagesOf(matching[0]?.id)).length, 1);
@@ -184,6 +202,7 @@ describe('inbound bridge over IMAP', () => {
       buildMail({ messageId: marker, subject: 'Marker after no-id' }),
     );
     await waitForEmail(marker);
+    await ingestIdle();
     const matching = (await conversations()).filter((c) => c.title === 'No id here');
     assert.equal(matching.length, 1);
     const messages = await messagesOf(matching[0]?.id);

@@ -34,6 +34,11 @@ export interface SmtpTestServer {
   messages: RecordedMessage[];
   /** Transactions begun (MAIL FROM received), failed ones included. */
   readonly attempts: number;
+  /**
+   * When each transaction began (Date.now() at MAIL FROM), oldest first. The
+   * server runs in the test process, on the clock the code under test reads.
+   */
+  readonly attemptTimes: readonly number[];
   waitForMessages(count: number, timeoutMs?: number): Promise<RecordedMessage[]>;
   failNext(failure: SmtpFailure): void;
   /** Every transaction fails from now on, until reset(). */
@@ -81,6 +86,7 @@ function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
 export async function startSmtpTestServer(): Promise<SmtpTestServer> {
   const messages: RecordedMessage[] = [];
   let attempts = 0;
+  const attemptTimes: number[] = [];
   const failures: SmtpFailure[] = [];
   let permanent: SmtpFailure | undefined;
   const drops: SmtpStage[] = [];
@@ -90,6 +96,7 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
 
   function beginTransaction(session: SMTPServerSession): Plan {
     attempts += 1;
+    attemptTimes.push(Date.now());
     const plan: Plan = { dropAt: drops.shift(), stallMs: stalls.shift() };
     const next = failures[0];
     if (next) {
@@ -171,6 +178,12 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
     },
   });
 
+  // A client that vanishes mid-transaction (a SIGKILLed worker) resets its
+  // connection; smtp-server reports that as an 'error' event on the server,
+  // which without a listener would crash the test process. A real server shrugs
+  // it off too: the transaction is simply not completed.
+  server.on('error', () => undefined);
+
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -186,6 +199,7 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
     get attempts() {
       return attempts;
     },
+    attemptTimes,
     async waitForMessages(count, timeoutMs = 10_000) {
       await waitUntil(() => messages.length >= count, {
         timeoutMs,
