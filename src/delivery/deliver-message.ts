@@ -78,7 +78,7 @@ export async function deliverMessage(
   if (due.getTime() > Date.now()) return { kind: 'wait', at: due };
 
   // In-conversation messages (a scheduled chat reply or note) need no server.
-  if (message.channel === 'message') return recordSent(deps, message, new Date());
+  if (message.channel === 'message') return recordSent(deps, message, new Date(), conversation);
   if (message.visibility !== 'external') {
     return refuse(deps, message, 'not_deliverable', 'internal messages are never emailed');
   }
@@ -109,7 +109,7 @@ async function deliverEmail(
   }
   // The server took it on an earlier run, which died before recording it.
   const receipt = await receipts.get(prepared._id);
-  if (receipt) return recordSent(deps, prepared, new Date(receipt.sent_at));
+  if (receipt) return recordSent(deps, prepared, new Date(receipt.sent_at), conversation);
 
   const policy = mailbox.delivery;
   const attemptsSoFar = prepared.delivery?.attempts ?? 0;
@@ -125,11 +125,7 @@ async function deliverEmail(
   // A human may edit the subject when re-approving between attempts: theirs
   // wins, else the one fixed before the first attempt.
   const subject = subjectOf({ subject: prepared.subject ?? prepared.email.subject }, conversation);
-  const started = (await store.delivery.beginAttempt(
-    prepared.account_id,
-    prepared._id,
-    subject,
-  )) as Prepared | null;
+  const started = (await store.delivery.beginAttempt(prepared, subject)) as Prepared | null;
   if (!started) return afterLostClaim(deps, prepared);
   const attempts = started.delivery?.attempts ?? 1;
   const log = deps.logger.child({ message: started._id, mailbox: mailbox.key, attempt: attempts });
@@ -150,7 +146,7 @@ async function deliverEmail(
     });
     if (unrecorded) log.warn({ err: unrecorded }, 'could not write the sent receipt');
     log.info({ response: result.response }, 'message delivered');
-    return await recordSent(deps, started, sentAt);
+    return await recordSent(deps, started, sentAt, conversation);
   } catch (error) {
     const failure = toSendFailure(error);
     const verdict = classifyDeliveryFailure(failure);
@@ -208,7 +204,7 @@ async function prepare(
     now: new Date(),
     random: randomBytes(8).toString('hex'),
   });
-  const fixed = await store.delivery.fixEmailMeta(message.account_id, message._id, meta);
+  const fixed = await store.delivery.fixEmailMeta(message.account_id, message._id, meta, message);
   return fixed?.email?.message_id ? (fixed as Prepared) : null;
 }
 
@@ -232,13 +228,15 @@ async function afterLostClaim(
   return { kind: 'wait', at: due.getTime() > Date.now() ? due : new Date(Date.now() + 1_000) };
 }
 
+/** `conversation`: the case as read at the start of this run (see afterSent). */
 async function recordSent(
   deps: DeliveryDeps,
   message: MessageRecord,
   sentAt: Date,
+  conversation: ConversationRecord,
 ): Promise<DeliveryOutcome> {
   const { store } = deps;
-  const sent = await store.delivery.markSent(message.account_id, message._id, sentAt);
+  const sent = await store.delivery.markSent(message, sentAt);
   if (!sent) {
     // Canceled while the attempt was in flight: the customer has the mail anyway.
     const late = await store.delivery.recordLateSend(message.account_id, message._id, sentAt);
@@ -248,7 +246,7 @@ async function recordSent(
     );
     return { kind: 'skipped', reason: 'sent_after_cancel' };
   }
-  await afterSent(deps, sent);
+  await afterSent(deps, sent, conversation);
   return { kind: 'sent', message: sent };
 }
 

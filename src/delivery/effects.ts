@@ -6,6 +6,7 @@ import type { Publisher } from '../realtime/events.ts';
 import {
   UNIQUE_INDEX,
   isDuplicateKeyError,
+  type ConversationRecord,
   type DeliveryError,
   type MessageRecord,
   type Store,
@@ -16,22 +17,44 @@ export interface EffectDeps {
   publisher: Publisher;
 }
 
-/** A customer-visible message reached the customer: the case waits on them. */
-export async function afterSent(deps: EffectDeps, sent: MessageRecord): Promise<void> {
+/**
+ * A customer-visible message reached the customer: the case waits on them.
+ * `seen` is the case as read before the send (see replyDelivered).
+ */
+export async function afterSent(
+  deps: EffectDeps,
+  sent: MessageRecord,
+  seen?: ConversationRecord,
+): Promise<void> {
   const { store, publisher } = deps;
   await publisher.publish({
     type: 'message.updated',
     conversation_id: sent.conversation_id,
     message_id: sent._id,
   });
-  if (sent.visibility === 'external') {
-    const at = sent.delivery?.sent_at ?? new Date();
-    await store.delivery.setFirstResponse(sent.account_id, sent.conversation_id, at);
-    await store.conversations.applyWorkflowEvent(sent.account_id, sent.conversation_id, {
-      type: 'reply_delivered',
-    });
-  }
+  if (sent.visibility === 'external') await replyDelivered(store, sent, seen);
   await publisher.publish({ type: 'conversation.updated', conversation_id: sent.conversation_id });
+}
+
+/**
+ * The case's first response (unless it has one) and its workflow move.
+ * From the case as read before the send, one conditional write usually does
+ * both: a first response once set is never cleared, and the move requires
+ * the status it was worked out from. Else each step on the stored case.
+ */
+async function replyDelivered(
+  store: Store,
+  sent: MessageRecord,
+  seen: ConversationRecord | undefined,
+): Promise<void> {
+  const at = sent.delivery?.sent_at ?? new Date();
+  const event = { type: 'reply_delivered' } as const;
+  const firstResponseAt = seen?.first_response_at ? undefined : at;
+  if (seen && (await store.conversations.moveFromSeen(seen, event, { firstResponseAt }))) return;
+  if (firstResponseAt) {
+    await store.delivery.setFirstResponse(sent.account_id, sent.conversation_id, at);
+  }
+  await store.conversations.applyWorkflowEvent(sent.account_id, sent.conversation_id, event);
 }
 
 /**

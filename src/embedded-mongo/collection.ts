@@ -1,18 +1,28 @@
 // One collection: documents in insertion order keyed by their canonical _id,
 // its indexes, and the only three ways documents change (insert, replace,
-// remove), each of which enforces every unique index before touching state.
+// remove), each of which enforces every unique index before touching state
+// and keeps the equality lookups (postings.ts) up to date.
 import { ObjectId } from 'bson';
 import { MongoError, badValue } from './errors.ts';
 import { Index, duplicateKeyError, type IndexSpec } from './indexes.ts';
+import { Postings } from './postings.ts';
 import { Matcher } from './query.ts';
 import { isPlainObject, keyOf, type Doc } from './values.ts';
 
 export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
 
+/** Below this share of the collection a posting list beats a scan in natural order. */
+const POSTINGS_MAX_SHARE = 0.5;
+
 export class Collection {
   readonly docs = new Map<string, Doc>();
   readonly indexes: Index[] = [];
   readonly uuid = crypto.randomUUID();
+  /** Natural (insertion) order of each id key, to return posted candidates in scan order. */
+  private readonly positions = new Map<string, number>();
+  private nextPosition = 0;
+  /** By path: the fields that lead a secondary index. */
+  private readonly postings = new Map<string, Postings>();
 
   constructor(
     readonly db: string,
@@ -35,24 +45,30 @@ export class Collection {
       throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, { _id: doc._id });
     for (const index of this.indexes) index.check(doc, idKey, this.ns);
     for (const index of this.indexes) index.add(doc, idKey);
+    for (const postings of this.postings.values()) postings.add(doc, idKey);
     this.docs.set(idKey, doc);
+    this.positions.set(idKey, this.nextPosition++);
     return doc;
   }
 
   replace(old: Doc, next: Doc): void {
     const idKey = keyOf(old._id);
-    for (const index of this.indexes) index.check(next, idKey, this.ns);
-    for (const index of this.indexes) {
+    const affected = this.indexes.filter((index) => !index.unchangedBy(old, next));
+    for (const index of affected) index.check(next, idKey, this.ns);
+    for (const index of affected) {
       index.remove(old, idKey);
       index.add(next, idKey);
     }
+    for (const postings of this.postings.values()) postings.replace(old, next, idKey);
     this.docs.set(idKey, next);
   }
 
   remove(doc: Doc): void {
     const idKey = keyOf(doc._id);
     for (const index of this.indexes) index.remove(doc, idKey);
+    for (const postings of this.postings.values()) postings.remove(doc, idKey);
     this.docs.delete(idKey);
+    this.positions.delete(idKey);
   }
 
   /** Adds a secondary index, failing with E11000 if existing documents violate it. */
@@ -74,11 +90,32 @@ export class Collection {
       index.add(doc, idKey);
     }
     this.indexes.push(index);
+    this.syncPostings();
+  }
+
+  /** Drops the secondary indexes at these positions of `indexes`. */
+  dropIndexes(positions: number[]): void {
+    for (const at of [...positions].sort((a, b) => b - a)) this.indexes.splice(at, 1);
+    this.syncPostings();
+  }
+
+  /** One posting list per field leading a secondary index (`_id` has its own lookup). */
+  private syncPostings(): void {
+    const paths = new Set(this.indexes.map((index) => Object.keys(index.spec.key)[0] as string));
+    paths.delete('_id');
+    for (const path of this.postings.keys()) if (!paths.has(path)) this.postings.delete(path);
+    for (const path of paths) {
+      if (this.postings.has(path)) continue;
+      const postings = new Postings(path);
+      for (const [idKey, doc] of this.docs) postings.add(doc, idKey);
+      this.postings.set(path, postings);
+    }
   }
 
   /**
    * Candidate documents for a filter: a direct lookup when it pins `_id` (or a
-   * single-field unique index) by equality, else every document in natural order.
+   * single-field unique index) by equality, the posting list of an indexed
+   * field it pins to a string, else every document in natural order.
    */
   candidates(filter: Doc): Iterable<Doc> {
     const id = filter._id;
@@ -101,10 +138,30 @@ export class Collection {
         return owner === undefined ? [] : this.byKeys([owner]);
       }
     }
-    return this.docs.values();
+    return this.posted(filter) ?? this.docs.values();
   }
 
-  private byKeys(keys: string[]): Iterable<Doc> {
+  /**
+   * The shortest posting list among the top-level string equalities of the
+   * filter (each one a conjunct every match satisfies), in natural order;
+   * undefined when there is none, or when scanning is about as cheap.
+   */
+  private posted(filter: Doc): Doc[] | undefined {
+    let best: { postings: Postings; value: string; count: number } | undefined;
+    for (const [path, postings] of this.postings) {
+      const value = filter[path];
+      if (typeof value !== 'string') continue;
+      const count = postings.count(value);
+      if (!best || count < best.count) best = { postings, value, count };
+    }
+    if (!best || best.count > this.docs.size * POSTINGS_MAX_SHARE) return undefined;
+    const keys = best.postings.candidates(best.value);
+    const position = (key: string): number => this.positions.get(key) ?? 0;
+    if (keys.length > 1) keys.sort((a, b) => position(a) - position(b));
+    return this.byKeys(keys);
+  }
+
+  private byKeys(keys: string[]): Doc[] {
     const out: Doc[] = [];
     for (const key of keys) {
       const doc = this.docs.get(key);

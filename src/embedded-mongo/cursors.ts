@@ -110,10 +110,15 @@ export class CursorRegistry {
     while (batch.length < count && cursor.position < cursor.docs.length) {
       const raw = cursor.docs[cursor.position] as Doc;
       const doc = cursor.transform ? cursor.transform(raw) : raw;
-      const size = sizeOf(doc);
-      if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      // The first document goes whatever its size; sizing it (BSON-walking
+      // it) only pays when another may follow it into this batch.
+      const more = batch.length + 1 < count && cursor.position + 1 < cursor.docs.length;
+      if (batch.length > 0 || more) {
+        const size = sizeOf(doc);
+        if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+        bytes += size;
+      }
       batch.push(doc);
-      bytes += size;
       cursor.position++;
     }
     return batch;

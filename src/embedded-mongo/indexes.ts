@@ -4,7 +4,7 @@
 import { MongoError, badValue, notSupported } from './errors.ts';
 import { formatDoc } from './format.ts';
 import { Matcher } from './query.ts';
-import { isPlainObject, keyOf, toNumber, type Doc } from './values.ts';
+import { isPlainObject, keyOf, sameBson, toNumber, type Doc } from './values.ts';
 
 export interface IndexSpec {
   v: number;
@@ -146,27 +146,82 @@ function fieldValues(doc: Doc, path: string): unknown[] | undefined {
   return out;
 }
 
+/** Adds the top-level fields a filter reads to `into`; false when it may read others ($expr...). */
+function collectFields(filter: Doc, into: Set<string>): boolean {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      if (!Array.isArray(value)) return false;
+      for (const sub of value) if (!isPlainObject(sub) || !collectFields(sub, into)) return false;
+    } else if (key.startsWith('$')) {
+      return false;
+    } else {
+      into.add(key.split('.')[0] as string);
+    }
+  }
+  return true;
+}
+
+/** The top-level fields a document's entries depend on (key and partial filter), if known. */
+function fieldsOf(spec: IndexSpec): string[] | undefined {
+  const fields = new Set(Object.keys(spec.key).map((path) => path.split('.')[0] as string));
+  const partial = spec.partialFilterExpression;
+  return partial && !collectFields(partial, fields) ? undefined : [...fields];
+}
+
 export class Index {
   readonly spec: IndexSpec;
   private readonly partial: Matcher | undefined;
+  private readonly fields: string[] | undefined;
   /** key → stored id key of the document holding it (unique indexes only). */
   private readonly owners = new Map<string, string>();
+  /**
+   * Each document's entries, computed once: stored documents are never
+   * mutated, and a replace checks, removes and adds (running the partial
+   * filter each time) otherwise.
+   */
+  private readonly entryCache = new WeakMap<Doc, Entry[]>();
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.partial = spec.partialFilterExpression
       ? new Matcher(spec.partialFilterExpression)
       : undefined;
+    this.fields = fieldsOf(spec);
+  }
+
+  /**
+   * True when replacing `old` by `next` leaves this index as it is (no
+   * field its entries depend on changed), so the replace need not check or
+   * move anything here; `next` then shares `old`'s entries.
+   */
+  unchangedBy(old: Doc, next: Doc): boolean {
+    if (!this.unique) return true;
+    if (!this.fields) return false;
+    for (const field of this.fields) {
+      if (Object.hasOwn(old, field) !== Object.hasOwn(next, field)) return false;
+      if (!sameBson(old[field], next[field])) return false;
+    }
+    this.entryCache.set(next, this.entries(old));
+    return true;
   }
 
   get unique(): boolean {
     return this.spec.unique === true;
   }
 
+  private entries(doc: Doc): Entry[] {
+    let entries = this.entryCache.get(doc);
+    if (!entries) {
+      entries = entriesFor(this.spec, this.partial, doc);
+      this.entryCache.set(doc, entries);
+    }
+    return entries;
+  }
+
   /** Throws E11000 if `doc` (stored under `idKey`) would duplicate another document's key. */
   check(doc: Doc, idKey: string, ns: string): void {
     if (!this.unique) return;
-    for (const entry of entriesFor(this.spec, this.partial, doc)) {
+    for (const entry of this.entries(doc)) {
       const owner = this.owners.get(entry.key);
       if (owner !== undefined && owner !== idKey) throw this.duplicate(entry.values, ns);
     }
@@ -174,12 +229,12 @@ export class Index {
 
   add(doc: Doc, idKey: string): void {
     if (!this.unique) return;
-    for (const entry of entriesFor(this.spec, this.partial, doc)) this.owners.set(entry.key, idKey);
+    for (const entry of this.entries(doc)) this.owners.set(entry.key, idKey);
   }
 
   remove(doc: Doc, idKey: string): void {
     if (!this.unique) return;
-    for (const entry of entriesFor(this.spec, this.partial, doc)) {
+    for (const entry of this.entries(doc)) {
       if (this.owners.get(entry.key) === idKey) this.owners.delete(entry.key);
     }
   }

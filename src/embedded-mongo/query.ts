@@ -2,12 +2,44 @@
 // plus what mingo does not give us: the positional `$` element index and
 // mongod-ordered sort specifications.
 import { Query } from 'mingo';
+import { Context } from 'mingo/core';
+import * as queryOperators from 'mingo/operators/query';
+import { Query as BareQuery } from 'mingo/query';
 import type { SortSpec } from './bson-order.ts';
 import { badValue, MongoError, notSupported } from './errors.ts';
 import { validateFilter } from './filter-validation.ts';
 import { isPlainObject, toNumber, toView, type Doc } from './values.ts';
 
 const MINGO_OPTIONS = { scriptEnabled: false, useStrictMode: true };
+/**
+ * mingo copies every operator table of the context it is given into each new
+ * query (hundreds of expression, pipeline and accumulator operators); a
+ * filter without `$expr` needs only the query operators, so its copy is small.
+ */
+const QUERY_ONLY_OPTIONS = {
+  ...MINGO_OPTIONS,
+  context: Context.init({ query: queryOperators }),
+};
+
+/** Whether `$expr` appears anywhere in a filter (it needs mingo's expression operators). */
+function usesExpr(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(usesExpr);
+  if (!isPlainObject(value)) return false;
+  for (const [key, v] of Object.entries(value)) if (key === '$expr' || usesExpr(v)) return true;
+  return false;
+}
+
+function compileQuery(filter: Doc, variables: Doc | undefined): BareQuery {
+  try {
+    const view = toView(filter) as Doc;
+    if (variables) return new Query(view, { ...MINGO_OPTIONS, variables });
+    return usesExpr(filter)
+      ? new Query(view, MINGO_OPTIONS)
+      : new BareQuery(view, QUERY_ONLY_OPTIONS);
+  } catch (error) {
+    throw asQueryError(error);
+  }
+}
 
 /** Compiles a filter once; test() then answers for stored documents. */
 type Primitive = string | number | boolean;
@@ -31,7 +63,10 @@ function simpleEqualities(filter: Doc): { pairs: Array<[string, Primitive]>; com
 
 export class Matcher {
   readonly filter: Doc;
-  private readonly query: Query | undefined;
+  private readonly empty: boolean;
+  private readonly variables: Doc | undefined;
+  /** Compiled up front, except for a filter of plain equalities (see `engine`). */
+  private query: BareQuery | undefined;
   private readonly equalities: Array<[string, Primitive]>;
   /** True when the equalities are the whole filter, so passing them strictly is a match. */
   private readonly onlyEqualities: boolean;
@@ -39,24 +74,23 @@ export class Matcher {
   constructor(filter: unknown, variables?: Doc) {
     validateFilter(filter);
     this.filter = (filter ?? {}) as Doc;
-    const empty = Object.keys(this.filter).length === 0;
+    this.empty = Object.keys(this.filter).length === 0;
+    this.variables = variables;
     const { pairs, complete } = simpleEqualities(this.filter);
     this.equalities = pairs;
     this.onlyEqualities = complete;
-    try {
-      this.query = empty
-        ? undefined
-        : new Query(
-            toView(this.filter) as Doc,
-            variables ? { ...MINGO_OPTIONS, variables } : MINGO_OPTIONS,
-          );
-    } catch (error) {
-      throw asQueryError(error);
-    }
+    // Compiling now reports a bad filter even when no document is tested; plain
+    // equalities cannot be bad, and most lookups by them never need mingo.
+    if (!this.empty && !complete) this.query = compileQuery(this.filter, variables);
+  }
+
+  private engine(): BareQuery {
+    this.query ??= compileQuery(this.filter, this.variables);
+    return this.query;
   }
 
   test(doc: Doc): boolean {
-    if (!this.query) return true;
+    if (this.empty) return true;
     let strict = true;
     for (const [key, value] of this.equalities) {
       const actual = doc[key];
@@ -67,7 +101,7 @@ export class Matcher {
     }
     if (strict && this.onlyEqualities) return true;
     try {
-      return this.query.test(toView(doc) as Doc);
+      return this.engine().test(toView(doc) as Doc);
     } catch (error) {
       throw asQueryError(error);
     }

@@ -5,7 +5,7 @@
 // BSON type. The mingo query engine only understands plain numbers, so it sees
 // a "view" where numeric wrappers are unwrapped (cached per stored document,
 // which is never mutated: updates replace documents).
-import { Binary, Decimal128, Double, Int32, Long, ObjectId, Timestamp } from 'bson';
+import { Binary, Decimal128, Double, Int32, Long, ObjectId, Timestamp, serialize } from 'bson';
 
 export type Doc = Record<string, unknown>;
 
@@ -169,4 +169,42 @@ export function keyOf(v: unknown): string {
 
 export function valuesEqual(a: unknown, b: unknown): boolean {
   return a === b || keyOf(a) === keyOf(b);
+}
+
+function sameBytes(a: unknown, b: unknown): boolean {
+  return Buffer.compare(serialize({ v: a }), serialize({ v: b })) === 0;
+}
+
+/**
+ * Whether two stored values serialize to the same BSON bytes (which is what
+ * decides whether an update modified a document), without serializing the
+ * common ones: documents, arrays, dates and primitives are compared here;
+ * BSON wrappers and anything unusual go through the serializer.
+ */
+export function sameBson(a: unknown, b: unknown): boolean {
+  // The serializer writes undefined as null.
+  if (a === undefined || a === null) return b === undefined || b === null;
+  if (b === undefined || b === null) return false;
+  if (typeof a !== 'object' || typeof b !== 'object') {
+    if (typeof a === 'object' || typeof b === 'object') return sameBytes(a, b);
+    // Object.is: 0 (int32) and -0 (double) are different bytes, NaN is NaN.
+    return Object.is(a, b);
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameBson(a[i], b[i])) return false;
+    return true;
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = Object.keys(a);
+    const otherKeys = Object.keys(b);
+    if (keys.length !== otherKeys.length) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (key !== otherKeys[i] || !sameBson(a[key], b[key])) return false;
+    }
+    return true;
+  }
+  if (a instanceof Date && b instanceof Date) return Object.is(a.getTime(), b.getTime());
+  return sameBytes(a, b);
 }

@@ -208,6 +208,62 @@ describe('indexes', () => {
     );
   });
 
+  test('a unique key stays taken through updates of other fields and is freed when it changes', async () => {
+    const coll = h.db.collection<AnyDoc>('keyheld');
+    await coll.createIndex({ 'k.a': 1 }, { unique: true, partialFilterExpression: { live: true } });
+    await coll.insertOne({ _id: 1, k: { a: 1 }, live: true, n: 0 });
+    await coll.updateOne({ _id: 1 }, { $inc: { n: 1 } });
+    await coll.updateOne({ _id: 1 }, { $set: { 'k.b': 2 } });
+    await rejectsWithCode(() => coll.insertOne({ _id: 2, k: { a: 1 }, live: true }), 11000);
+    await coll.updateOne({ _id: 1 }, { $set: { live: false } });
+    await coll.insertOne({ _id: 2, k: { a: 1 }, live: true });
+    await rejectsWithCode(() => coll.updateOne({ _id: 1 }, { $set: { live: true } }), 11000);
+    await coll.updateOne({ _id: 2 }, { $set: { 'k.a': 3 } });
+    await coll.updateOne({ _id: 1 }, { $set: { live: true } });
+  });
+
+  test('equality on an indexed field finds every match as documents change', async () => {
+    const coll = h.db.collection<AnyDoc>('lookup');
+    await coll.createIndex({ owner: 1, n: 1 });
+    // A partial index must not hide the documents outside its filter from a query.
+    await coll.createIndex({ 'meta.owner': 1 }, { partialFilterExpression: { n: { $gt: 0 } } });
+    await coll.insertMany([
+      { _id: 1, owner: 'x', n: 1, meta: { owner: 'x' } },
+      { _id: 2, owner: 'y', n: 2, meta: [{ owner: 'x' }, { owner: 'z' }] },
+      { _id: 3, owner: ['y', 'x'], n: 0, meta: { owner: ['x'] } },
+      { _id: 4, n: 3, meta: null },
+      { _id: 5, owner: null, n: 4, meta: 'x' },
+      { _id: 6, owner: 7, n: -1, meta: { owner: 'x' } },
+      { _id: 7, owner: { x: 1 }, n: 5, meta: { owner: 'X' } },
+    ]);
+    const ids = async (filter: AnyDoc): Promise<unknown[]> =>
+      (await coll.find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    assert.deepEqual(await ids({ owner: 'x' }), [1, 3]);
+    assert.deepEqual(await ids({ 'meta.owner': 'x' }), [1, 2, 3, 6]);
+    assert.deepEqual(await ids({ owner: 'x', 'meta.owner': 'x', n: { $lt: 1 } }), [3]);
+    assert.equal(await coll.countDocuments({ owner: 'y' }), 2);
+
+    await coll.updateOne({ _id: 1 }, { $set: { owner: 'z' } });
+    await coll.updateOne({ _id: 4 }, { $set: { owner: 'x', meta: { owner: 'x' } } });
+    await coll.updateOne({ _id: 6 }, { $set: { 'meta.owner': ['w', 'x'] } });
+    assert.deepEqual(await ids({ owner: 'x' }), [3, 4]);
+    assert.deepEqual(await ids({ owner: 'z' }), [1]);
+    assert.deepEqual(await ids({ 'meta.owner': 'x' }), [1, 2, 3, 4, 6]);
+
+    assert.equal(
+      (await coll.updateMany({ owner: 'x' }, { $set: { seen: true } })).modifiedCount,
+      2,
+    );
+    assert.equal((await coll.deleteMany({ owner: 'x', n: 0 })).deletedCount, 1);
+    assert.deepEqual(await ids({ owner: 'x' }), [4]);
+    await coll.insertOne({ _id: 8, owner: 'x', n: 8 });
+    assert.deepEqual(await ids({ owner: 'x' }), [4, 8]);
+
+    await coll.dropIndexes();
+    assert.deepEqual(await ids({ owner: 'x' }), [4, 8]);
+    assert.deepEqual(await ids({ 'meta.owner': 'x' }), [1, 2, 4, 6]);
+  });
+
   test('creating a unique index over existing duplicates fails with 11000', async () => {
     const coll = h.db.collection<AnyDoc>('predup');
     await coll.insertMany([{ k: 1 }, { k: 1 }]);

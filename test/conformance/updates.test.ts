@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ObjectId } from 'mongodb';
+import { Double, Long, ObjectId } from 'mongodb';
 import { openHarness, rejectsWithCode, type AnyDoc, type Harness } from './harness.ts';
 
 describe('update operators, positional updates and upserts', () => {
@@ -163,6 +163,29 @@ describe('update operators, positional updates and upserts', () => {
     assert.equal(many.modifiedCount, 1);
     const none = await coll.updateMany({ g: 9 }, { $set: { v: 0 } });
     assert.equal(none.matchedCount, 0);
+  });
+
+  test('an update modifies a document only when its stored bytes change', async () => {
+    const coll = h.db.collection<AnyDoc>('bytes');
+    const at = new Date('2024-05-01T10:00:00Z');
+    await coll.insertOne({
+      _id: 'b',
+      i: 1,
+      l: Long.fromNumber(5),
+      d: at,
+      sub: { a: 1, b: [1, 'x', null] },
+      z: 0,
+    });
+    const modified = async (update: AnyDoc): Promise<number> =>
+      (await coll.updateOne({ _id: 'b' }, update)).modifiedCount;
+    assert.equal(await modified({ $set: { i: 1, d: new Date(at.getTime()) } }), 0);
+    assert.equal(await modified({ $set: { l: Long.fromNumber(5) } }), 0);
+    assert.equal(await modified({ $set: { sub: { a: 1, b: [1, 'x', null] } } }), 0);
+    // Equal values of another type, or fields in another order, are other bytes.
+    assert.equal(await modified({ $set: { i: new Double(1) } }), 1);
+    assert.equal(await modified({ $set: { sub: { b: [1, 'x', null], a: 1 } } }), 1);
+    assert.equal(await modified({ $set: { z: -0 } }), 1);
+    assert.equal(await modified({ $set: { l: 5 } }), 1);
   });
 
   test('replacement keeps _id and replaces every other field', async () => {

@@ -94,7 +94,7 @@ function dropIndexes(cmd: Doc, ctx: CommandContext): Doc {
   const was = coll.specs().length;
   const target = cmd.index;
   if (target === '*') {
-    coll.indexes.splice(0);
+    coll.dropIndexes(coll.indexes.map((_, at) => at));
     return { nIndexesWas: was, msg: 'non-_id indexes dropped for collection', ok: 1 };
   }
   const names = Array.isArray(target) ? target : [target];
@@ -115,7 +115,7 @@ function dropIndexes(cmd: Doc, ctx: CommandContext): Doc {
     }
     return at;
   });
-  for (const at of positions.sort((a, b) => b - a)) coll.indexes.splice(at, 1);
+  coll.dropIndexes(positions);
   return { nIndexesWas: was, ok: 1 };
 }
 

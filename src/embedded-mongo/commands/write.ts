@@ -5,8 +5,7 @@ import type { Collection } from '../collection.ts';
 import { MongoError, badValue } from '../errors.ts';
 import { Matcher } from '../query.ts';
 import { UpdateSpec } from '../update.ts';
-import { isPlainObject, toNumber, type Doc } from '../values.ts';
-import { serialize } from 'bson';
+import { isPlainObject, sameBson, toNumber, type Doc } from '../values.ts';
 import { collectionName, rejectCollation, type CommandContext, type Handler } from './context.ts';
 import { select } from './read.ts';
 
@@ -54,10 +53,6 @@ function insert(cmd: Doc, ctx: CommandContext): Doc {
   return reply(result);
 }
 
-function sameBytes(a: Doc, b: Doc): boolean {
-  return Buffer.compare(serialize(a), serialize(b)) === 0;
-}
-
 export interface UpdateOutcome {
   matched: number;
   modified: number;
@@ -80,7 +75,7 @@ export function updateDocuments(
     outcome.matched++;
     outcome.before = doc;
     outcome.after = doc;
-    if (sameBytes(doc, next)) continue;
+    if (sameBson(doc, next)) continue;
     coll.replace(doc, next);
     outcome.after = next;
     outcome.modified++;

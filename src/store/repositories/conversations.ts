@@ -161,21 +161,49 @@ export function createConversationsRepository(models: Models) {
       conversationId: string,
       expected: WorkflowStatus | null,
       move: WorkflowMove,
+      /** Also record the case's first response, which it must not have yet. */
+      firstResponseAt?: Date,
     ): Promise<ConversationRecord | null> {
+      const filter: Filter = {
+        _id: conversationId,
+        account_id: accountId,
+        audience: 'customer',
+        workflow_status: expected,
+      };
       const set: Record<string, unknown> = { workflow_status: move.workflow_status };
       if (move.closed_at !== undefined) set.closed_at = move.closed_at;
-      return Conversation.findOneAndUpdate(
-        {
-          _id: conversationId,
-          account_id: accountId,
-          audience: 'customer',
-          workflow_status: expected,
-        },
-        { $set: set },
-        { returnDocument: 'after' },
-      )
+      if (firstResponseAt) {
+        filter.first_response_at = null;
+        set.first_response_at = firstResponseAt;
+      }
+      return Conversation.findOneAndUpdate(filter, { $set: set }, { returnDocument: 'after' })
         .lean<ConversationRecord>()
         .exec();
+    },
+
+    /**
+     * The move `event` calls for from the case as the caller last read it,
+     * made only while the case is still in that status (see moveWorkflow for
+     * `firstResponseAt`). Null when it calls for no move or the case changed
+     * meanwhile: applyWorkflowEvent then works it out from the stored case.
+     */
+    async moveFromSeen(
+      seen: Pick<ConversationRecord, '_id' | 'account_id' | 'audience' | 'workflow_status'>,
+      event: WorkflowEvent,
+      options: { now?: Date; firstResponseAt?: Date } = {},
+    ): Promise<ConversationRecord | null> {
+      if (!seen.workflow_status || seen.audience !== 'customer') return null;
+      const move = nextWorkflow(seen.workflow_status, event, options.now ?? new Date());
+      if (move.workflow_status === seen.workflow_status && move.closed_at === undefined) {
+        return null;
+      }
+      return this.moveWorkflow(
+        seen.account_id,
+        seen._id,
+        seen.workflow_status,
+        move,
+        options.firstResponseAt,
+      );
     },
 
     /**

@@ -1,6 +1,7 @@
 // The writes of outbound delivery (src/delivery/): each is one conditional
 // update on the message's status, so a cancel, a re-approval or a second
 // worker racing a delivery can never both win. Only `scheduled` messages move.
+import type { QueryFilter } from 'mongoose';
 import { isDuplicateKeyError } from '../errors.ts';
 import { bareMessageId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
@@ -25,6 +26,40 @@ const EMPTY_DELIVERY: Required<DeliveryState> = {
 
 // As appendSent: each round of the sequence race has one winner.
 const MAX_SEQUENCE_ATTEMPTS = 100;
+
+/**
+ * The message as the caller last read it: lets a write skip a read or a
+ * preparatory step where that copy settles the question (see each method).
+ */
+type SeenMessage = Pick<MessageRecord, '_id' | 'account_id' | 'delivery'>;
+
+/** The email a message is sent with: its headers fixed by `meta`, the rest kept from `current`. */
+function outboundEmail(current: EmailMeta | null, meta: OutboundEmailMeta): EmailMeta {
+  return {
+    auto_submitted: false,
+    auto_submitted_reason: null,
+    ...(current ?? {}),
+    ...meta,
+    message_id: bareMessageId(meta.message_id),
+    in_reply_to: meta.in_reply_to && bareMessageId(meta.in_reply_to),
+    references: meta.references.map(bareMessageId),
+  };
+}
+
+/** A scheduled message that is due: scheduled_at and any retry's next_attempt_at reached. */
+function dueFilter(accountId: string, messageId: string, now: Date): QueryFilter<MessageRecord> {
+  return {
+    _id: messageId,
+    account_id: accountId,
+    status: 'scheduled',
+    $and: [
+      { $or: [{ scheduled_at: null }, { scheduled_at: { $lte: now } }] },
+      {
+        $or: [{ 'delivery.next_attempt_at': null }, { 'delivery.next_attempt_at': { $lte: now } }],
+      },
+    ],
+  };
+}
 
 export function createDeliveryRepository({ Message, Conversation }: Models) {
   const sequenceLock = createKeyedLock();
@@ -59,38 +94,41 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
      * Message-ID, so retries and a restarted process reuse the first one.
      * Returns the message as stored afterwards (a racing worker's meta if it
      * won), or null when the message is gone or no longer scheduled.
+     * `seen`, the message as the caller read it, saves reading it again
+     * while it is still that version (same updated_at).
      */
     async fixEmailMeta(
       accountId: string,
       messageId: string,
       meta: OutboundEmailMeta,
+      seen?: Pick<MessageRecord, 'status' | 'email' | 'updated_at'>,
     ): Promise<MessageRecord | null> {
+      const setEmail = (email: EmailMeta, version: Record<string, unknown> = {}) =>
+        Message.findOneAndUpdate(
+          {
+            _id: messageId,
+            account_id: accountId,
+            status: 'scheduled',
+            'email.message_id': { $exists: false },
+            ...version,
+          },
+          { $set: { email } },
+          { returnDocument: 'after' },
+        )
+          .lean<MessageRecord>()
+          .exec();
+      if (seen?.status === 'scheduled' && !seen.email?.message_id) {
+        const fixed = await setEmail(outboundEmail(seen.email, meta), {
+          updated_at: seen.updated_at,
+        });
+        if (fixed) return fixed;
+      }
       const current = await Message.findOne({ _id: messageId, account_id: accountId })
         .lean<MessageRecord>()
         .exec();
       if (!current || current.status !== 'scheduled') return null;
       if (current.email?.message_id) return current;
-      const email: EmailMeta = {
-        auto_submitted: false,
-        auto_submitted_reason: null,
-        ...(current.email ?? {}),
-        ...meta,
-        message_id: bareMessageId(meta.message_id),
-        in_reply_to: meta.in_reply_to && bareMessageId(meta.in_reply_to),
-        references: meta.references.map(bareMessageId),
-      };
-      const fixed = await Message.findOneAndUpdate(
-        {
-          _id: messageId,
-          account_id: accountId,
-          status: 'scheduled',
-          'email.message_id': { $exists: false },
-        },
-        { $set: { email } },
-        { returnDocument: 'after' },
-      )
-        .lean<MessageRecord>()
-        .exec();
+      const fixed = await setEmail(outboundEmail(current.email, meta));
       if (fixed) return fixed;
       const after = await Message.findOne({ _id: messageId, account_id: accountId })
         .lean<MessageRecord>()
@@ -106,27 +144,32 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
      * scheduled any more, or not due (re-approved for later meanwhile).
      */
     async beginAttempt(
-      accountId: string,
-      messageId: string,
+      message: SeenMessage,
       subject: string,
       now: Date = new Date(),
     ): Promise<MessageRecord | null> {
+      const { _id: messageId, account_id: accountId } = message;
+      if (!message.delivery) {
+        // Never attempted: the whole delivery state in one write, where
+        // ensureDelivery and the count below take two (they still run when
+        // this finds the message changed, e.g. given a delivery meanwhile).
+        const first = await Message.findOneAndUpdate(
+          { ...dueFilter(accountId, messageId, now), delivery: null },
+          {
+            $set: {
+              delivery: { ...EMPTY_DELIVERY, attempts: 1, sending_at: now },
+              'email.subject': subject,
+            },
+          },
+          { returnDocument: 'after' },
+        )
+          .lean<MessageRecord>()
+          .exec();
+        if (first) return first;
+      }
       await ensureDelivery(accountId, messageId);
       return Message.findOneAndUpdate(
-        {
-          _id: messageId,
-          account_id: accountId,
-          status: 'scheduled',
-          $and: [
-            { $or: [{ scheduled_at: null }, { scheduled_at: { $lte: now } }] },
-            {
-              $or: [
-                { 'delivery.next_attempt_at': null },
-                { 'delivery.next_attempt_at': { $lte: now } },
-              ],
-            },
-          ],
-        },
+        dueFilter(accountId, messageId, now),
         {
           $inc: { 'delivery.attempts': 1 },
           $set: {
@@ -190,19 +233,16 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
      * unique {conversation_id, sequence} index arbitrating races (the loser
      * reads again), so no number is taken unless its message holds it. Then
      * the conversation's last message follows (forward only). Null when the
-     * message is no longer scheduled (canceled meanwhile, or already sent).
+     * message is gone or no longer scheduled (canceled meanwhile, or already
+     * sent). A message never changes conversation, and its `delivery` never
+     * goes back to null once set, so the caller's copy tells both.
      */
     async markSent(
-      accountId: string,
-      messageId: string,
+      message: SeenMessage & Pick<MessageRecord, 'conversation_id'>,
       sentAt: Date = new Date(),
     ): Promise<MessageRecord | null> {
-      const message = await Message.findOne({ _id: messageId, account_id: accountId })
-        .select({ conversation_id: 1 })
-        .lean<Pick<MessageRecord, '_id' | 'conversation_id'>>()
-        .exec();
-      if (!message) return null;
-      await ensureDelivery(accountId, messageId);
+      const { _id: messageId, account_id: accountId } = message;
+      if (!message.delivery) await ensureDelivery(accountId, messageId);
       return sequenceLock(message.conversation_id, async () => {
         for (let attempt = 1; ; attempt++) {
           const sequence = await nextSequence(Message, message.conversation_id);

@@ -83,6 +83,29 @@ describe('embedded store specifics', () => {
     await failsWith(() => db.collection('c').createIndex({ body: 'text' }), 2, /text index/);
   });
 
+  test('an indexed equality returns documents in natural order, as a scan does', async () => {
+    type Owned = { _id: number; owner: string | string[] };
+    const indexed = db.collection<Owned>('ordered');
+    const scanned = db.collection<Owned>('ordered_scan');
+    await indexed.createIndex({ owner: 1 });
+    for (const coll of [indexed, scanned]) {
+      await coll.insertMany([
+        { _id: 3, owner: 'x' },
+        { _id: 1, owner: 'y' },
+        { _id: 2, owner: 'x' },
+        { _id: 0, owner: ['x'] },
+      ]);
+      // Leaving and rejoining the value moves a document in the lookup, not in natural order.
+      await coll.updateOne({ _id: 3 }, { $set: { owner: 'y' } });
+      await coll.updateOne({ _id: 3 }, { $set: { owner: 'x' } });
+      await coll.updateOne({ _id: 1 }, { $set: { owner: 'x' } });
+    }
+    const order = async (coll: typeof indexed) =>
+      (await coll.find({ owner: 'x' }).toArray()).map((d) => d._id);
+    assert.deepEqual(await order(indexed), [3, 1, 2, 0]);
+    assert.deepEqual(await order(indexed), await order(scanned));
+  });
+
   test('transactions are refused as on a standalone mongod', async () => {
     const session = client.startSession();
     try {
