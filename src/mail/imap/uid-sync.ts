@@ -60,7 +60,10 @@ export async function runSyncPass(options: SyncPassOptions): Promise<SyncPassRes
 
   const stored = await callSink('loadSyncState', () => sink.loadSyncState());
   let lastUid = stored.last_uid;
-  if (stored.uidvalidity !== uidvalidity) {
+  // First sync of the folder, or its UIDs renumbered: the history window applies to this
+  // pass only. Later arrivals are all taken, even one with an old date (mail moved in).
+  const fromScratch = stored.uidvalidity !== uidvalidity;
+  if (fromScratch) {
     if (stored.uidvalidity !== null) {
       // The server renumbered the folder (recreated, restored, migrated): stored UIDs
       // mean nothing now. Everything is handed over again; the ingest dedupes.
@@ -88,15 +91,27 @@ export async function runSyncPass(options: SyncPassOptions): Promise<SyncPassRes
 
   // The highest UID left alone as history: the state moves past it once the pass is done.
   let historyEnd = 0;
-  if (lastUid === 0 && options.historySince) {
+  if (fromScratch && options.historySince) {
     const recent = await client.search({ since: options.historySince }, { uid: true });
     if (!Array.isArray(recent)) throw new Error('the server refused SEARCH SINCE');
     const keep = new Set(recent);
     const old = uids.filter((uid) => !keep.has(uid));
     if (old.length > 0) {
       uids = uids.filter((uid) => keep.has(uid));
-      historyEnd = Math.max(...old);
+      // Ascending, like uids (and a spread of 100,000 arguments would overflow the stack).
+      historyEnd = old[old.length - 1] ?? 0;
       result.skippedHistory = old.length;
+      // The old mail before the first recent message, passed at once: a pass cut short (a
+      // restart during a first sync) must not hand the history over on the next one.
+      const firstKept = uids[0] ?? Number.POSITIVE_INFINITY;
+      let prefixEnd = 0;
+      for (const uid of old) if (uid < firstKept) prefixEnd = uid;
+      if (prefixEnd > 0) {
+        await callSink('saveSyncState', () =>
+          sink.saveSyncState({ uidvalidity, last_uid: prefixEnd }),
+        );
+        result.lastUid = prefixEnd;
+      }
       log.info(
         { count: old.length, since: options.historySince.toISOString().slice(0, 10) },
         'syncing the folder from the start: older mail is left on the server (history_days)',

@@ -106,6 +106,23 @@ describe('IMAP history window (history_days)', () => {
     assert.equal(sink.delivered.length, 0);
   });
 
+  test('a folder empty at the first sync: old-dated mail moved in later is taken', async (t) => {
+    const user = dovecot.userFor('history-empty-first');
+    const sink = new MemorySink();
+    const watcher = stopAfter(
+      t,
+      watch(dovecot, user, sink, capturedLogger().logger, { imap: { history_days: 7 } }),
+    );
+    // Dovecot creates INBOX on login: the first pass sees it empty and records its UIDVALIDITY.
+    await waitUntil(() => sink.state.uidvalidity !== null, { what: 'the first sync' });
+    const [moved] = await appendDated(user, [
+      { subject: 'Moved in from the archive', arrived: new Date(Date.now() - 300 * DAY) },
+    ]);
+    await watcher.syncNow();
+    await waitUntil(() => sink.delivered.length === 1, { what: 'the moved message' });
+    assert.deepEqual(sink.uids(), [moved]);
+  });
+
   test('history_days null takes everything, as before', async (t) => {
     const user = dovecot.userFor('history-all');
     const uids = await appendDated(user, [
