@@ -29,15 +29,30 @@ export async function runProcess(roles?: readonly Role[]): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`postroom: ${error.message}`);
-      logger.flush();
+      flushQuietly(logger);
       process.exit(78);
     }
     logger.fatal({ err: error }, 'postroom failed to start');
-    logger.flush();
+    flushQuietly(logger);
     process.exit(1);
   }
 
+  let shuttingDown = false;
+  // Node's default would end the process with a bare stack trace. While shutting
+  // down, a connection closed under a pending call may still reject: that must
+  // not turn a clean stop into exit code 1.
+  process.on('unhandledRejection', (reason) => {
+    if (shuttingDown) {
+      logger.warn({ err: reason }, 'a promise rejected while shutting down; ignored');
+      return;
+    }
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    flushQuietly(logger);
+    process.exit(1);
+  });
+
   const stop = (signal: NodeJS.Signals): void => {
+    shuttingDown = true;
     logger.info({ signal }, 'shutting down');
     const hard = setTimeout(() => {
       logger.error('shutdown did not finish in time; exiting');
@@ -48,7 +63,7 @@ export async function runProcess(roles?: readonly Role[]): Promise<void> {
       .stop()
       .then(() => {
         logger.info('stopped');
-        logger.flush();
+        flushQuietly(logger);
         process.exit(0);
       })
       .catch((error: unknown) => {
@@ -58,4 +73,13 @@ export async function runProcess(roles?: readonly Role[]): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** Flush the log on the way out; a destination that cannot flush must not change the exit code. */
+function flushQuietly(logger: ReturnType<typeof createLogger>): void {
+  try {
+    flushQuietly(logger);
+  } catch {
+    // Nothing left to report it to.
+  }
 }
