@@ -78,7 +78,7 @@ export async function runProcess(roles?: readonly Role[]): Promise<void> {
 /** Flush the log on the way out; a destination that cannot flush must not change the exit code. */
 function flushQuietly(logger: ReturnType<typeof createLogger>): void {
   try {
-    flushQuietly(logger);
+    logger.flush();
   } catch {
     // Nothing left to report it to.
   }
