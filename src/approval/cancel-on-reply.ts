@@ -33,7 +33,6 @@ export async function cancelScheduledOnCustomerReply(
   const { store } = deps;
   // Auto-replies and bounces are not the customer writing again.
   if (inbound.email?.auto_submitted) return [];
-  if (!(await enabledFor(store, inbound))) return [];
   const now = deps.now?.() ?? new Date();
   const log = deps.logger.child({ conversation: inbound.conversation_id, inbound: inbound._id });
 
@@ -42,6 +41,8 @@ export async function cancelScheduledOnCustomerReply(
     inbound.conversation_id,
     inbound.created_at,
   );
+  // Most replies find nothing scheduled: the mailbox's option is read only when it matters.
+  if (outdated.length === 0 || !(await enabledFor(store, inbound))) return [];
   const canceled: string[] = [];
   for (const message of outdated) {
     const done = await store.approval.cancel(inbound.account_id, message._id, {

@@ -138,6 +138,29 @@ function viewCopies(docs: Iterable<Doc>): Doc[] {
   return out;
 }
 
+/**
+ * A pipeline that only counts its input (`countDocuments` sends
+ * `{$group: {_id: 1, n: {$sum: 1}}}` after its $match), answered without
+ * copying every matched document into mingo. Like $group, no input, no output.
+ */
+function countOnly(stages: Doc[]): ((input: Iterable<Doc>) => Doc[]) | undefined {
+  const [stage, ...more] = stages;
+  if (!stage || more.length > 0 || !isPlainObject(stage.$group)) return undefined;
+  const { _id: id, ...fields } = stage.$group;
+  const constantId =
+    id === null || typeof id === 'number' || (typeof id === 'string' && !id.startsWith('$'));
+  const names = Object.keys(fields);
+  const counter = fields[names[0] ?? ''];
+  if (!constantId || names.length !== 1 || !isPlainObject(counter)) return undefined;
+  if (Object.keys(counter).length !== 1 || counter.$sum !== 1) return undefined;
+  const name = names[0] as string;
+  return (input) => {
+    let n = 0;
+    for (const _ of input) n += 1;
+    return n === 0 ? [] : [{ _id: id, [name]: n }];
+  };
+}
+
 /** Runs a validated pipeline over a collection of database `db` (or no input for `aggregate: 1`). */
 export function runPipeline(
   store: Store,
@@ -158,6 +181,8 @@ export function runPipeline(
       input = coll.docs.values();
     }
   }
+  const counted = countOnly(rest);
+  if (counted) return counted(input);
   try {
     const aggregator = new Aggregator(toView(rest) as Doc[], {
       context: CONTEXT,

@@ -5,7 +5,7 @@
 import { ObjectId } from 'bson';
 import { MongoError, badValue } from './errors.ts';
 import { Index, duplicateKeyError, type IndexSpec } from './indexes.ts';
-import { Postings } from './postings.ts';
+import { Postings, postingKey } from './postings.ts';
 import { Matcher } from './query.ts';
 import { isPlainObject, keyOf, type Doc } from './values.ts';
 
@@ -21,7 +21,7 @@ export class Collection {
   /** Natural (insertion) order of each id key, to return posted candidates in scan order. */
   private readonly positions = new Map<string, number>();
   private nextPosition = 0;
-  /** By path: the fields that lead a secondary index. */
+  /** By path: the fields of the secondary indexes. */
   private readonly postings = new Map<string, Postings>();
 
   constructor(
@@ -99,9 +99,12 @@ export class Collection {
     this.syncPostings();
   }
 
-  /** One posting list per field leading a secondary index (`_id` has its own lookup). */
+  /**
+   * One posting list per field of a secondary index (`_id` has its own lookup):
+   * not only the leading one, since that is often a tenant every document shares.
+   */
   private syncPostings(): void {
-    const paths = new Set(this.indexes.map((index) => Object.keys(index.spec.key)[0] as string));
+    const paths = new Set(this.indexes.flatMap((index) => Object.keys(index.spec.key)));
     paths.delete('_id');
     for (const path of this.postings.keys()) if (!paths.has(path)) this.postings.delete(path);
     for (const path of paths) {
@@ -115,12 +118,15 @@ export class Collection {
   /**
    * Candidate documents for a filter: a direct lookup when it pins `_id` (or a
    * single-field unique index) by equality, the posting list of an indexed
-   * field it pins to a string, else every document in natural order.
+   * field it pins to strings or ObjectIds, else every document in natural order.
    */
   candidates(filter: Doc): Iterable<Doc> {
     const id = filter._id;
     if (id !== undefined) {
       if (isLiteral(id)) return this.byKeys([keyOf(id)]);
+      // The driver's GridFS spells its lookups by id `{_id: {$eq: id}}`.
+      if (isPlainObject(id) && Object.keys(id).length === 1 && '$eq' in id && isLiteral(id.$eq))
+        return this.byKeys([keyOf(id.$eq)]);
       if (
         isPlainObject(id) &&
         Object.keys(id).length === 1 &&
@@ -142,23 +148,24 @@ export class Collection {
   }
 
   /**
-   * The shortest posting list among the top-level string equalities of the
-   * filter (each one a conjunct every match satisfies), in natural order;
-   * undefined when there is none, or when scanning is about as cheap.
+   * The shortest posting list among the top-level string or ObjectId
+   * equalities (or `$in` lists of them) of the filter, each one a conjunct
+   * every match satisfies, in natural order; undefined when there is none, or
+   * when scanning is about as cheap.
    */
   private posted(filter: Doc): Doc[] | undefined {
-    let best: { postings: Postings; value: string; count: number } | undefined;
+    let best: { postings: Postings; keys: string[]; count: number } | undefined;
     for (const [path, postings] of this.postings) {
-      const value = filter[path];
-      if (typeof value !== 'string') continue;
-      const count = postings.count(value);
-      if (!best || count < best.count) best = { postings, value, count };
+      const keys = pinnedKeys(filter[path]);
+      if (!keys) continue;
+      const count = postings.count(keys);
+      if (!best || count < best.count) best = { postings, keys, count };
     }
     if (!best || best.count > this.docs.size * POSTINGS_MAX_SHARE) return undefined;
-    const keys = best.postings.candidates(best.value);
+    const ids = best.postings.candidates(best.keys);
     const position = (key: string): number => this.positions.get(key) ?? 0;
-    if (keys.length > 1) keys.sort((a, b) => position(a) - position(b));
-    return this.byKeys(keys);
+    if (ids.length > 1) ids.sort((a, b) => position(a) - position(b));
+    return this.byKeys(ids);
   }
 
   private byKeys(keys: string[]): Doc[] {
@@ -175,6 +182,25 @@ export class Collection {
     for (const doc of this.candidates(matcher.filter)) if (matcher.test(doc)) out.push(doc);
     return out;
   }
+}
+
+/** The posting keys a filter value pins its field to (an equality, `$eq` or `$in` of them), if any. */
+function pinnedKeys(value: unknown): string[] | undefined {
+  const key = postingKey(value);
+  if (key !== undefined) return [key];
+  if (isPlainObject(value) && Object.keys(value).length === 1 && '$eq' in value) {
+    const eqKey = postingKey(value.$eq);
+    return eqKey === undefined ? undefined : [eqKey];
+  }
+  if (!isPlainObject(value) || Object.keys(value).length !== 1 || !Array.isArray(value.$in))
+    return undefined;
+  const keys: string[] = [];
+  for (const item of value.$in as unknown[]) {
+    const itemKey = postingKey(item);
+    if (itemKey === undefined) return undefined;
+    keys.push(itemKey);
+  }
+  return keys;
 }
 
 /** A value whose equality match is exactly its index key (no arrays, documents, null or regex). */

@@ -7,17 +7,35 @@ import {
   type ThreadingDecision,
 } from '../../conversations/threading.ts';
 import type { ParsedEmail } from '../../mail/parse/index.ts';
-import type { Store } from '../../store/index.ts';
+import type { MessageRecord, Store } from '../../store/index.ts';
 
+/**
+ * The stored messages threading looks at (the replied-to, referenced and
+ * bounced Message-IDs), read once: the parent check and findCase share them.
+ */
+export async function threadingMessages(
+  store: Store,
+  accountId: string,
+  email: ParsedEmail,
+): Promise<MessageRecord[]> {
+  return store.messages.findByEmailMessageIds(accountId, threadingIds(email));
+}
+
+function threadingIds(email: ParsedEmail): string[] {
+  const ids = referencedIds(email);
+  const bounced = email.bounce?.original_message_id;
+  if (bounced && !ids.includes(bounced)) ids.unshift(bounced);
+  return ids;
+}
+
+/** `known`: what threadingMessages() found for this email. */
 export async function findCase(
   store: Store,
   accountId: string,
   email: ParsedEmail,
+  known: readonly MessageRecord[],
 ): Promise<ThreadingDecision> {
-  const ids = referencedIds(email);
   const bounced = email.bounce?.original_message_id;
-  if (bounced && !ids.includes(bounced)) ids.unshift(bounced);
-  const known = await store.messages.findByEmailMessageIds(accountId, ids);
   const byMessageId = new Map<string, string>();
   for (const message of known) {
     const id = message.email?.message_id;

@@ -14,14 +14,17 @@ import {
 import type { Logger } from '../../platform/logger.ts';
 import type { JobPayload } from '../../queues/catalog.ts';
 import {
+  bareMessageId,
   isDuplicateKeyError,
   UNIQUE_INDEX,
   type ConversationRecord,
+  type CustomerRef,
   type MailboxRecord,
   type MessageRecord,
+  type ParticipantRecord,
   type Store,
 } from '../../store/index.ts';
-import { findCase } from './find-case.ts';
+import { findCase, threadingMessages } from './find-case.ts';
 import { describeSource, loadRawSource } from './raw-source.ts';
 
 export interface IngestDeps {
@@ -101,7 +104,8 @@ export async function ingestEmail(
       return settleDuplicate({ deps, mailbox, log, raw, email, stored: existing, now: now() });
     }
 
-    if (deps.waitForParent && (await parentMissing(store, mailbox.account_id, email))) {
+    const known = await threadingMessages(store, mailbox.account_id, email);
+    if (deps.waitForParent && parentMissing(email, known)) {
       await cleanup();
       log.debug({ message_id: messageId }, 'reply to a message not stored yet: trying again soon');
       return { kind: 'deferred', message_id: messageId, message: null };
@@ -119,7 +123,7 @@ export async function ingestEmail(
       rawSourceId = stored.id;
     }
 
-    const decision = await findCase(store, mailbox.account_id, email);
+    const decision = await findCase(store, mailbox.account_id, email, known);
     let conversation: ConversationRecord | null =
       decision.kind === 'existing'
         ? await store.conversations.get(mailbox.account_id, decision.conversation_id)
@@ -130,12 +134,8 @@ export async function ingestEmail(
     const customer = email.from
       ? { name: email.from.name || null, address: email.from.address.toLowerCase() }
       : null;
-    if (customer && !opened && !email.auto_submitted)
-      await store.inbound.addCustomer(conversation, customer, now());
     const participant = customer
-      ? (await store.conversations.get(mailbox.account_id, conversation._id))?.participants.find(
-          (p) => p.customer?.address === customer.address,
-        )
+      ? await participantOf(store, conversation, customer, opened, email.auto_submitted, now())
       : undefined;
 
     let message: MessageRecord;
@@ -273,14 +273,33 @@ async function recordEffects(
 }
 
 /** The message replies to one (In-Reply-To, else the last reference) that is not stored. */
-async function parentMissing(
-  store: Store,
-  accountId: string,
-  email: ParsedEmail,
-): Promise<boolean> {
+function parentMissing(email: ParsedEmail, known: readonly MessageRecord[]): boolean {
   const parent = referencedIds(email)[0];
   if (!parent) return false;
-  return (await store.messages.findByEmailMessageIds(accountId, [parent])).length === 0;
+  const bare = bareMessageId(parent);
+  return !known.some((message) => message.email?.message_id === bare);
+}
+
+/**
+ * The sender's participant on the case, added first when missing (unless the mail is
+ * automated). A case just opened, or one already listing the sender, is answer enough;
+ * otherwise the participant is read back after the conditional add, whoever added it.
+ */
+async function participantOf(
+  store: Store,
+  conversation: ConversationRecord,
+  customer: CustomerRef,
+  opened: boolean,
+  automated: boolean,
+  now: Date,
+): Promise<ParticipantRecord | undefined> {
+  const listed = conversation.participants.find((p) => p.customer?.address === customer.address);
+  if (opened || listed) return listed;
+  if (automated) return undefined;
+  await store.inbound.addCustomer(conversation, customer, now);
+  return (
+    await store.conversations.get(conversation.account_id, conversation._id)
+  )?.participants.find((p) => p.customer?.address === customer.address);
 }
 
 async function openCase(

@@ -31,10 +31,15 @@ export interface FileMetadata {
 const BUCKET = 'files';
 
 export function createFilesRepository(connection: Connection) {
+  // One bucket per database handle: a bucket checks the GridFS indexes before its
+  // first upload only, so a fresh bucket per file would cost a query per file.
+  let cached: { db: mongoose.mongo.Db; bucket: mongoose.mongo.GridFSBucket } | undefined;
   function bucket(): mongoose.mongo.GridFSBucket {
     const db = connection.db;
     if (!db) throw new Error('MongoDB connection is not open');
-    return new mongoose.mongo.GridFSBucket(db, { bucketName: BUCKET });
+    if (cached?.db !== db)
+      cached = { db, bucket: new mongoose.mongo.GridFSBucket(db, { bucketName: BUCKET }) };
+    return cached.bucket;
   }
 
   async function put(

@@ -2,7 +2,7 @@
 // more), so these start their own instance instead of using the shared URI.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, ObjectId, type Db } from 'mongodb';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../../src/embedded-mongo/index.ts';
 
 describe('embedded store specifics', () => {
@@ -104,6 +104,68 @@ describe('embedded store specifics', () => {
       (await coll.find({ owner: 'x' }).toArray()).map((d) => d._id);
     assert.deepEqual(await order(indexed), [3, 1, 2, 0]);
     assert.deepEqual(await order(indexed), await order(scanned));
+  });
+
+  test('lookups by any indexed field answer as a scan does (strings, ObjectIds, $eq, $in)', async () => {
+    type Ref = { _id: number; tenant: string; ref?: unknown; file?: unknown };
+    const indexed = db.collection<Ref>('refs');
+    const scanned = db.collection<Ref>('refs_scan');
+    // The tenant leads and is shared: the lookups below go by the other fields.
+    await indexed.createIndex({ tenant: 1, ref: 1 });
+    await indexed.createIndex({ tenant: 1, file: 1 });
+    const fileA = new ObjectId();
+    const fileB = new ObjectId();
+    const docs: Ref[] = [
+      { _id: 1, tenant: 't', ref: 'a', file: fileA },
+      { _id: 2, tenant: 't', ref: 'b', file: fileB },
+      { _id: 3, tenant: 't', ref: ['a', 'c'], file: [fileB, fileA] },
+      { _id: 4, tenant: 't', ref: { deep: 'a' }, file: fileA.toHexString() },
+      { _id: 5, tenant: 't', ref: null, file: new Date(0) },
+      { _id: 6, tenant: 't' },
+    ];
+    for (let i = 7; i < 40; i++) docs.push({ _id: i, tenant: 't', ref: `other-${i}` });
+    for (const coll of [indexed, scanned]) await coll.insertMany(docs);
+    const filters = [
+      { tenant: 't', ref: 'a' },
+      { ref: { $eq: 'a' } },
+      { ref: { $in: ['b', 'c'] } },
+      { ref: { $in: [] } },
+      { file: fileA },
+      { file: { $eq: fileB } },
+      { file: { $in: [fileA, fileB] } },
+      { file: fileA.toHexString() },
+      { _id: { $eq: 3 } },
+    ];
+    for (const filter of filters) {
+      const ids = async (coll: typeof indexed) =>
+        (await coll.find(filter).toArray()).map((d) => d._id);
+      assert.deepEqual(await ids(indexed), await ids(scanned), JSON.stringify(filter));
+    }
+    assert.deepEqual(
+      (await indexed.find({ file: fileA }).toArray()).map((d) => d._id),
+      [1, 3],
+    );
+  });
+
+  test('countDocuments counts matches, and nothing in an empty or missing collection', async () => {
+    await db.collection('counted').insertMany([{ k: 'a' }, { k: 'b' }, { k: 'a' }]);
+    assert.equal(await db.collection('counted').countDocuments({ k: 'a' }), 2);
+    assert.equal(await db.collection('counted').countDocuments({ k: 'z' }), 0);
+    assert.equal(await db.collection('never_created').countDocuments({}), 0);
+    assert.deepEqual(
+      await db
+        .collection('counted')
+        .aggregate([{ $match: { k: 'a' } }, { $group: { _id: 1, n: { $sum: 1 } } }])
+        .toArray(),
+      [{ _id: 1, n: 2 }],
+    );
+    assert.deepEqual(
+      await db
+        .collection('counted')
+        .aggregate([{ $match: { k: 'z' } }, { $group: { _id: null, n: { $sum: 1 } } }])
+        .toArray(),
+      [],
+    );
   });
 
   test('transactions are refused as on a standalone mongod', async () => {
