@@ -7,7 +7,7 @@ import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
 import { measureEdit } from './edit-distance.ts';
-import { ApprovalError, checkVersion, conflict, messageNotFound } from './errors.ts';
+import { ApprovalError, checkVersion, conflict, messageNotFound, versionError } from './errors.ts';
 import { approveBlocker, deliveryTime } from './rules.ts';
 import { staleDraftError } from './stale-draft.ts';
 
@@ -77,11 +77,8 @@ export async function approveMessage(
       reset_next_attempt: (message.delivery?.attempts ?? 0) === 0,
     },
   );
-  if (!approved) {
-    // With If-Match the approver decided on the version read above, which is gone now.
-    if (input.expected_updated_at) throw await changedMeanwhile(deps, actor, message);
-    throw await lostRace(deps, actor, message);
-  }
+  // With If-Match the approver decided on the version read above: if that is gone, say so.
+  if (!approved) throw await lostRace(deps, actor, message, Boolean(input.expected_updated_at));
 
   const log = deps.logger.child({ message: message._id, conversation: message.conversation_id });
   try {
@@ -107,30 +104,18 @@ export async function approveMessage(
   return approved;
 }
 
-async function changedMeanwhile(
-  deps: ApprovalDeps,
-  actor: Actor,
-  before: MessageRecord,
-): Promise<ApprovalError> {
-  const now = await deps.store.messages.get(actor.account_id, before._id);
-  if (!now) return messageNotFound(before._id);
-  try {
-    checkVersion(now, before.updated_at);
-  } catch (error) {
-    if (error instanceof ApprovalError) return error;
-    throw error;
-  }
-  return lostRace(deps, actor, before);
-}
-
 /** The conditional write matched nothing: say what happened meanwhile. */
 async function lostRace(
   deps: ApprovalDeps,
   actor: Actor,
   before: MessageRecord,
+  /** The request named the version it decided on (If-Match). */
+  versioned: boolean,
 ): Promise<ApprovalError> {
   const now = await deps.store.messages.get(actor.account_id, before._id);
   if (!now) return messageNotFound(before._id);
+  const changed = versioned ? versionError(now, before.updated_at) : null;
+  if (changed) return changed;
   const blocker = approveBlocker(now);
   if (now.status !== before.status) {
     // E.g. a racing approval won (draft → scheduled), or the customer's reply canceled it.

@@ -4,7 +4,13 @@
 import { unscheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
-import { ApprovalError, checkVersion, conflict, messageNotFound } from './errors.ts';
+import {
+  checkVersion,
+  conflict,
+  messageNotFound,
+  versionError,
+  type ApprovalError,
+} from './errors.ts';
 import { cancelBlocker, rejectBlocker } from './rules.ts';
 
 type Blocker = (message: MessageRecord) => ApprovalError | null;
@@ -91,15 +97,9 @@ async function lostRace(
   if (!now) return messageNotFound(before._id);
   const blocked = blocker(now);
   if (blocked) return blocked;
-  if (expectedUpdatedAt) {
-    // The version the human decided on is gone, though the action would still apply.
-    try {
-      checkVersion(now, expectedUpdatedAt);
-    } catch (error) {
-      if (error instanceof ApprovalError) return error;
-      throw error;
-    }
-  }
+  // The version the human decided on is gone, though the action would still apply.
+  const changed = versionError(now, expectedUpdatedAt);
+  if (changed) return changed;
   return (
     blocker(now) ??
     conflict(

@@ -38,15 +38,25 @@ export const conflict = (code: ApprovalErrorCode, message: string): ApprovalErro
 
 /**
  * The caller said which version of the message it decided on (`expected`, the
- * updated_at it read) and the message is not that version any more.
+ * updated_at it read) and the message is not that version any more: the error
+ * to answer, else null.
  */
-export function checkVersion(message: MessageRecord, expected: Date | undefined): void {
-  if (!expected || message.updated_at.getTime() === expected.getTime()) return;
-  throw new ApprovalError(
+export function versionError(
+  message: MessageRecord,
+  expected: Date | undefined,
+): ApprovalError | null {
+  if (!expected || message.updated_at.getTime() === expected.getTime()) return null;
+  return new ApprovalError(
     'precondition_failed',
     'message_changed',
     `message "${message._id}" changed since you read it (now ${message.status}, updated ${message.updated_at.toISOString()}): read it again and decide on what it says now`,
   );
+}
+
+/** Throws versionError's answer, if any. */
+export function checkVersion(message: MessageRecord, expected: Date | undefined): void {
+  const error = versionError(message, expected);
+  if (error) throw error;
 }
 
 export const messageNotFound = (id: string): ApprovalError =>
