@@ -40,7 +40,12 @@ export function startAgentWorker(
     prefix: env.POSTROOM_QUEUE_PREFIX,
     publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
     logger: context.logger,
-    config: { env, bootstrap: context.bootstrap },
+    config: {
+      env,
+      bootstrap: context.bootstrap,
+      secrets: context.secrets,
+      guardedFetch: context.outbound.fetch,
+    },
     options: {
       saveIntervalMs: 250,
       tokenBudget: 12_000,

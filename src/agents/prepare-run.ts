@@ -1,11 +1,10 @@
 // Everything a run needs before it streams: the agent, the case, the prompt
 // (rules/context.ts) and a provider. Reads only; no state changes here.
-import type { Bootstrap } from '../config/bootstrap-schema.ts';
-import type { Env } from '../config/env.ts';
 import type { AgentRecord, ConversationRecord, MessageRecord, Store } from '../store/index.ts';
+import { modelAccessFor, type ModelAccessDeps } from './model-access.ts';
 import { openAiProvider } from './providers/openai-provider.ts';
 import { templateProvider } from './providers/template-provider.ts';
-import { ProviderError, type DraftProvider } from './providers/types.ts';
+import type { DraftProvider } from './providers/types.ts';
 import { buildContext, type BuiltContext } from './rules/context.ts';
 import type { ContextActor } from './rules/context-entries.ts';
 import { renderTemplate } from './rules/template.ts';
@@ -31,7 +30,7 @@ const MAX_HISTORY = 300;
 
 export async function prepareRun(
   store: Store,
-  config: { env: Env; bootstrap: Bootstrap },
+  config: ModelAccessDeps,
   ids: {
     account_id: string;
     conversation_id: string;
@@ -107,7 +106,7 @@ function providerFor(
   agent: AgentRecord,
   conversation: ConversationRecord,
   customer: { name: string | null; address: string } | null,
-  config: { env: Env; bootstrap: Bootstrap },
+  config: ModelAccessDeps,
   options: PrepareOptions,
 ): DraftProvider {
   const provider = agent.provider;
@@ -121,23 +120,11 @@ function providerFor(
         }).text,
       );
     case 'openai': {
-      // Keys stay in the bootstrap config (or the environment), never in MongoDB.
-      const configured = config.bootstrap.accounts
-        .find((a) => a.id === agent.account_id)
-        ?.agents.find((a) => a.id === agent.key)?.provider;
-      const apiKey =
-        (configured?.type === 'openai' ? configured.api_key : undefined) ??
-        config.env.OPENAI_API_KEY;
-      if (!apiKey) {
-        throw new ProviderError(
-          `agent ${agent.key} has no API key: set provider.api_key in POSTROOM_CONFIG or OPENAI_API_KEY`,
-          'missing_api_key',
-          false,
-        );
-      }
+      const access = modelAccessFor(agent, provider, config);
       return openAiProvider({
-        baseURL: provider.base_url ?? config.env.OPENAI_BASE_URL,
-        apiKey,
+        baseURL: access.baseURL,
+        apiKey: access.apiKey,
+        ...(access.fetch ? { fetch: access.fetch } : {}),
         model: provider.model,
         temperature: provider.temperature,
         maxOutputTokens: provider.max_output_tokens,

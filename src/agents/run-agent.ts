@@ -3,13 +3,12 @@
 // bounded rate, and finish: draft complete, older drafts superseded, case in
 // needs_approval. A retryable failure leaves the draft to be restarted by the
 // next attempt; the last failure rejects it, fails the run and posts an alert.
-import type { Bootstrap } from '../config/bootstrap-schema.ts';
-import type { Env } from '../config/env.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { JobPayload } from '../queues/catalog.ts';
 import type { Publisher } from '../realtime/events.ts';
 import type { AgentRunUsage, MessageRecord, Store } from '../store/index.ts';
 import type { Redis } from 'ioredis';
+import type { ModelAccessDeps } from './model-access.ts';
 import { prepareRun, type PrepareOptions } from './prepare-run.ts';
 import { classifyProviderError } from './providers/classify-error.ts';
 import { ProviderError } from './providers/types.ts';
@@ -22,7 +21,7 @@ export interface RunAgentDeps {
   prefix: string;
   publisher: Publisher;
   logger: Logger;
-  config: { env: Env; bootstrap: Bootstrap };
+  config: ModelAccessDeps;
   options: PrepareOptions & {
     /** The draft body is written to MongoDB at most this often while streaming. */
     saveIntervalMs: number;

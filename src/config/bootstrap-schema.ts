@@ -2,6 +2,7 @@
 // mailboxes. One schema, including the rules that span fields, so a bad file
 // stops the process at start with the path of the offending setting.
 import { z } from 'zod';
+import { DEFAULT_OPENAI_BASE_URL } from './model-urls.ts';
 
 const PERMISSIONS = [
   'messaging:read',
@@ -157,6 +158,17 @@ function schemas(env: NodeJS.ProcessEnv) {
       }
     });
 
+  // A model key the operator grants an account: agents made through the API
+  // may use it by name, and it is only ever sent to its own base_url.
+  const providerCredential = z
+    .object({
+      name: id,
+      type: z.literal('openai').default('openai'),
+      base_url: httpUrl.default(DEFAULT_OPENAI_BASE_URL),
+      api_key: secret(env),
+    })
+    .strict();
+
   const apiKey = z
     .object({
       name: z.string().min(1),
@@ -172,6 +184,7 @@ function schemas(env: NodeJS.ProcessEnv) {
       api_keys: z.array(apiKey).default([]),
       agents: z.array(agent).default([]),
       mailboxes: z.array(mailbox).default([]),
+      provider_credentials: z.array(providerCredential).default([]),
       // Cost and loop guard: agent runs one conversation may start per hour.
       agent_runs_per_conversation_per_hour: z.number().int().min(1).default(20),
     })
@@ -182,6 +195,7 @@ function schemas(env: NodeJS.ProcessEnv) {
       uniqueBy(value.mailboxes, (m) => m.id, 'mailboxes', 'id', ctx);
       uniqueBy(value.mailboxes, (m) => m.address.toLowerCase(), 'mailboxes', 'address', ctx);
       uniqueBy(value.api_keys, (k) => k.name, 'api_keys', 'name', ctx);
+      uniqueBy(value.provider_credentials, (c) => c.name, 'provider_credentials', 'name', ctx);
       const agentIds = new Set(value.agents.map((a) => a.id));
       value.mailboxes.forEach((mailbox, m) =>
         mailbox.agents.forEach((agentId, a) => {
@@ -249,3 +263,4 @@ export type AgentConfig = AccountConfig['agents'][number];
 export type MailboxConfig = AccountConfig['mailboxes'][number];
 export type ApiKeyConfig = AccountConfig['api_keys'][number];
 export type ProviderConfig = AgentConfig['provider'];
+export type ProviderCredentialConfig = AccountConfig['provider_credentials'][number];

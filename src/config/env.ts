@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error.ts';
 import { deepFreeze } from './freeze.ts';
+import { NOTHING_ALLOWED, parseOutboundAllow, type OutboundAllow } from './outbound-allow.ts';
 
 export const ROLES = ['api', 'watcher', 'ingest', 'agent', 'delivery', 'maintenance'] as const;
 export type Role = (typeof ROLES)[number];
@@ -50,6 +51,15 @@ const positiveMs = z.coerce
   .int()
   .positive();
 
+const outboundAllow = z.string().transform((value, ctx): OutboundAllow => {
+  try {
+    return parseOutboundAllow(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 const envSchema = z.object({
   MONGODB_URI: urlWithScheme(['mongodb', 'mongodb+srv']).optional(),
   REDIS_URL: urlWithScheme(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
@@ -75,6 +85,13 @@ const envSchema = z.object({
   // Signs attachment download URLs. Unset: a random key kept in MongoDB, shared
   // by every process of the deployment. Changing it invalidates issued URLs.
   POSTROOM_URL_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Encrypts the model API keys agents are given through the API. Unset: a
+  // random key kept in MongoDB (see README, Security). Changing it makes the
+  // stored keys unreadable: their agents need their key again.
+  POSTROOM_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Loopback, private, link-local... destinations that outbound requests made
+  // for tenants may reach anyway (src/platform/outbound-guard.ts).
+  POSTROOM_OUTBOUND_ALLOW: outboundAllow.default(NOTHING_ALLOWED),
   // How long an attachment download URL in an API response stays valid.
   POSTROOM_ATTACHMENT_URL_TTL_SECONDS: z.coerce
     .number({ message: 'must be a number of seconds' })
@@ -98,15 +115,17 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const issue = result.error.issues[0];
     throw new ConfigError(
       issue ? formatPath(issue.path) : 'environment',
-      issue ? withValue(issue.message, relevant[String(issue.path[0])]) : 'invalid',
+      issue
+        ? withValue(issue.message, String(issue.path[0]), relevant[String(issue.path[0])])
+        : 'invalid',
     );
   }
   return deepFreeze(result.data);
 }
 
-function withValue(message: string, value: string | undefined): string {
+function withValue(message: string, name: string, value: string | undefined): string {
   // Values may be secrets (API keys, URIs with passwords): quote only short, harmless ones.
-  if (value === undefined) return message;
+  if (value === undefined || /KEY|SECRET/.test(name)) return message;
   const harmless = value.length <= 40 && !/[@:]\/\/.*@|key|secret|pass/i.test(value);
   return harmless ? `${message} (got "${value}")` : message;
 }

@@ -5,7 +5,8 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 export type { Logger };
 
 // Secrets that may pass through log calls: credentials in configs, provider
-// keys, API tokens and the Authorization header of HTTP requests.
+// keys (plain, or sealed as agents store them), API tokens and the
+// Authorization header of HTTP requests.
 export const REDACTED_PATHS = [
   'password',
   'pass',
@@ -26,6 +27,10 @@ export const REDACTED_PATHS = [
   '*.*.pass',
   '*.*.password',
   '*.*.api_key',
+  '*.*.*.api_key',
+  'api_key_sealed',
+  '*.api_key_sealed',
+  '*.*.api_key_sealed',
   'auth.pass',
   'req.headers.authorization',
   'req.headers.cookie',

@@ -3,7 +3,10 @@
 import type { Metrics } from '../api/metrics.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
+import type { FetchLike } from '../platform/guarded-fetch.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { AddressGuard } from '../platform/outbound-guard.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 import type { Queues } from '../queues/queues.ts';
 import type { Store } from '../store/connect.ts';
 import type { Redis } from 'ioredis';
@@ -18,6 +21,10 @@ export interface RuntimeContext {
   /** A general-purpose Redis connection (leases, pub/sub publishing, readiness). */
   redis: Redis;
   metrics: Metrics;
+  /** Requests for tenants (URLs they chose) go through this: POSTROOM_OUTBOUND_ALLOW. */
+  outbound: { guard: AddressGuard; fetch: FetchLike };
+  /** Seals the secrets kept in MongoDB (model keys given through the API). */
+  secrets: SecretBox;
   shutdown: Shutdown;
   /** Where this process listens, once its roles have started (tests and logs). */
   endpoints: { api?: string };

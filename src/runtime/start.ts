@@ -4,9 +4,13 @@
 import type { Env } from '../config/env.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import { loadBootstrap } from '../config/load-bootstrap.ts';
+import { checkOperatorKeys } from '../config/operator-keys.ts';
 import { createMetrics } from '../api/metrics.ts';
 import { startEmbeddedMongo } from '../embedded-mongo/index.ts';
+import { createGuardedFetch } from '../platform/guarded-fetch.ts';
 import { redactUrl, type Logger } from '../platform/logger.ts';
+import { createAddressGuard } from '../platform/outbound-guard.ts';
+import { createSecretBox } from '../platform/secret-box.ts';
 import { createQueues } from '../queues/queues.ts';
 import { createRedis } from '../queues/redis.ts';
 import { applyBootstrap } from '../store/bootstrap.ts';
@@ -29,6 +33,8 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     if (!env.POSTROOM_CONFIG) {
       logger.warn('POSTROOM_CONFIG is not set: no accounts, mailboxes or API keys are configured');
     }
+    // Only where agents run: an API-only process may well not hold the model keys.
+    if (env.POSTROOM_ROLES.includes('agent')) checkOperatorKeys(bootstrap, env);
 
     let mongoUri = env.MONGODB_URI;
     if (!mongoUri) {
@@ -55,6 +61,13 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     });
     const queues = createQueues(env.REDIS_URL, env.POSTROOM_QUEUE_PREFIX, logger);
     shutdown.add('queues', () => queues.close());
+    const guard = createAddressGuard(env.POSTROOM_OUTBOUND_ALLOW);
+    const guarded = createGuardedFetch(guard);
+    shutdown.add('outbound', async () => guarded.close());
+    // As the URL signing key: unset, a random key created once in MongoDB.
+    const secrets = createSecretBox(
+      env.POSTROOM_SECRET_KEY ?? (await store.settings.secret('provider_key_secret')),
+    );
 
     const context: RuntimeContext = {
       env,
@@ -64,6 +77,8 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
       queues,
       redis,
       metrics: createMetrics(),
+      outbound: { guard, fetch: guarded.fetch },
+      secrets,
       shutdown,
       endpoints: {},
     };

@@ -1,6 +1,7 @@
 // Decide the fate of a model call's failure, with no I/O: which errors are
 // worth another attempt and how long the server asked us to wait.
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import { OutboundRefusedError } from '../../platform/outbound-guard.ts';
 import { ProviderError } from './types.ts';
 
 // Retry-After beyond this is treated as "not soon": the run fails rather than
@@ -22,8 +23,19 @@ export function retryAfterMs(
   return Number.isNaN(date) ? null : Math.min(Math.max(date - now, 0), MAX_RETRY_AFTER_MS);
 }
 
+/** The guard's refusal, however deep the SDK wrapped it (APIConnectionError → cause). */
+function refusalIn(error: unknown): OutboundRefusedError | null {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof OutboundRefusedError) return e;
+  }
+  return null;
+}
+
 export function classifyProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
+  // The address will not change on a retry: fail now, saying which rule refused it.
+  const refused = refusalIn(error);
+  if (refused) return new ProviderError(`model server ${refused.message}`, refused.code, false);
   if (error instanceof APIUserAbortError)
     return new ProviderError('the request was aborted', 'aborted', false);
   if (error instanceof APIConnectionError) {

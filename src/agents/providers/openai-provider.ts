@@ -18,6 +18,8 @@ export interface OpenAiProviderConfig {
   maxOutputTokens?: number | null;
   /** No chunk for this long means the stream stalled: abort and retry. */
   idleTimeoutMs: number;
+  /** The outbound-guarded fetch for URLs a tenant chose; unset: the SDK's own. */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 }
 
 export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
@@ -26,6 +28,7 @@ export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
     apiKey: config.apiKey,
     maxRetries: 0,
     timeout: config.idleTimeoutMs,
+    ...(config.fetch ? { fetch: config.fetch } : {}),
   });
   return {
     model: config.model,

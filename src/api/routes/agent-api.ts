@@ -12,7 +12,7 @@ export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) 
   return [
     messageCreateRoutes(deps),
     participantRoutes(deps),
-    agentAdminRoutes(deps.store),
+    agentAdminRoutes(deps.store, deps),
     conversationEventRoutes(deps),
   ];
 }

@@ -1,6 +1,7 @@
 // The agent resource of the admin API, and the agents admin request bodies.
-// Provider secrets are never stored (src/store/bootstrap/desired.ts drops
-// them), and the JSON is built field by field so none could leak if one were.
+// A provider key is write-only: the JSON says whether one is set
+// (`api_key_set`) or which granted credential is used, and is built field by
+// field so the sealed key stored with the agent can never leak into it.
 import { z } from 'zod';
 import type { AgentConfig } from '../../config/bootstrap-schema.ts';
 import {
@@ -21,6 +22,8 @@ type AgentProviderJson =
       model: string;
       temperature: number | null;
       max_output_tokens: number | null;
+      credential: string | null;
+      api_key_set: boolean;
     }
   | { type: 'template'; template: string };
 
@@ -69,10 +72,12 @@ function providerJson(provider: AgentProvider): AgentProviderJson {
     model: provider.model,
     temperature: provider.temperature,
     max_output_tokens: provider.max_output_tokens,
+    credential: provider.credential ?? null,
+    api_key_set: Boolean(provider.api_key_sealed),
   };
 }
 
-/** A stored provider back in the config shape desiredAgent() takes. */
+/** A stored provider back in the config shape desiredAgent() takes (secrets aside). */
 export function providerConfig(provider: AgentProvider): AgentConfig['provider'] {
   if (provider.type === 'template') return { type: 'template', template: provider.template };
   return {
@@ -97,13 +102,16 @@ const handle = z
   .string()
   .max(64, 'must be at most 64 characters')
   .regex(HANDLE, 'must be a handle like "drafter" (letters, digits, "_", "." or "-")');
-const provider = z.discriminatedUnion(
+export const providerBody = z.discriminatedUnion(
   'type',
   [
     z.strictObject({
       type: z.literal('openai'),
       base_url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
       model: z.string().trim().min(1, 'must not be empty').max(200),
+      // Write-only: stored sealed, never shown again (agent-provider.ts).
+      api_key: z.string().trim().min(1, 'must not be empty').max(4096).optional(),
+      credential: z.string().regex(KEY, 'must be the name of a granted credential').optional(),
       temperature: z.number().min(0).max(2).optional(),
       max_output_tokens: z.number().int().positive().max(1_000_000).optional(),
     }),
@@ -114,6 +122,7 @@ const provider = z.discriminatedUnion(
   ],
   { error: 'must be {"type": "openai", "model", ...} or {"type": "template", "template"}' },
 );
+export type ProviderBody = z.infer<typeof providerBody>;
 const instructions = z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`);
 const keywords = z
   .array(z.string().trim().min(1, 'must not be empty').max(100))
@@ -123,7 +132,7 @@ export const createAgentBody = z.strictObject({
   key: z.string().regex(KEY, 'must be 1-63 letters, digits, "_" or "-", like "drafter"'),
   name,
   handle,
-  provider,
+  provider: providerBody,
   instructions: instructions.default(''),
   // As in the bootstrap file.
   trigger_policy: z.enum(TRIGGER_POLICIES).default('always'),
@@ -144,7 +153,7 @@ export const patchAgentBody = z
   .strictObject({
     name: name.optional(),
     handle: handle.optional(),
-    provider: provider.optional(),
+    provider: providerBody.optional(),
     instructions: instructions.optional(),
     trigger_policy: z.enum(TRIGGER_POLICIES).optional(),
     trigger_keywords: keywords.optional(),

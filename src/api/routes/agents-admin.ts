@@ -1,23 +1,37 @@
 // The agents admin API (permission `admin`): GET /v1/agents, GET/PATCH
 // /v1/agents/{id}, POST /v1/agents. Agents created here get the id and actor a
 // bootstrap agent of the same key would (agentIdFor), and the same desired
-// state (desiredAgent), with `source: api`. OpenAI agents take their API key
-// from OPENAI_API_KEY (or the bootstrap file): the API never accepts one.
+// state (desiredAgent), with `source: api`. OpenAI agents made here carry
+// their own key (write-only, sealed) or name a credential the operator granted
+// the account (agent-provider.ts); never the operator's OPENAI_API_KEY.
 import type { FastifyInstance } from 'fastify';
 import type { AgentConfig } from '../../config/bootstrap-schema.ts';
 import { normalizeKeywords } from '../../agents/rules/keywords.ts';
 import { desiredAgent } from '../../store/bootstrap/desired.ts';
-import { agentIdFor, list, type AgentRecord, type Store } from '../../store/index.ts';
+import {
+  agentIdFor,
+  list,
+  type AgentProvider,
+  type AgentRecord,
+  type Store,
+} from '../../store/index.ts';
 import type { AgentChanges } from '../../store/repositories/agent-admin.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
-import { createAgentBody, patchAgentBody, providerConfig, serializeAgent } from './agent-json.ts';
+import {
+  createAgentBody,
+  patchAgentBody,
+  providerConfig,
+  serializeAgent,
+  type ProviderBody,
+} from './agent-json.ts';
+import { providerKeyFields, type ProviderKeyDeps, type ProviderKeyFields } from './agent-provider.ts';
 
 type IdRoute = { Params: { id: string } };
 
-export function agentAdminRoutes(store: Store) {
+export function agentAdminRoutes(store: Store, keys: ProviderKeyDeps) {
   return (v1: FastifyInstance): void => {
     const admin = { preHandler: requirePermission('admin') };
 
@@ -37,16 +51,23 @@ export function agentAdminRoutes(store: Store) {
     v1.post('/agents', admin, async (request, reply) => {
       const { account_id } = principalOf(request);
       rejectUnknownParams(queryOf(request), []);
-      refuseApiKey(request.body);
       const body = validate('body', createAgentBody, request.body);
       const config: AgentConfig = {
         id: body.key,
         ...body,
+        provider: withoutSecrets(body.provider),
         trigger_keywords: normalizeKeywords(body.trigger_keywords),
       };
       checkKeywords(config);
-      const fields = { ...desiredAgent(account_id, config), source: 'api' as const };
-      const result = await store.agentAdmin.create(agentIdFor(account_id, body.key), fields);
+      const id = agentIdFor(account_id, body.key);
+      const secrets = await providerKeyFields(keys, account_id, id, body.provider, null);
+      const desired = desiredAgent(account_id, config);
+      const fields = {
+        ...desired,
+        provider: withKeyFields(desired.provider, secrets),
+        source: 'api' as const,
+      };
+      const result = await store.agentAdmin.create(id, fields);
       switch (result.outcome) {
         case 'key_taken':
           throw new ApiError(
@@ -66,7 +87,6 @@ export function agentAdminRoutes(store: Store) {
     v1.patch<IdRoute>('/agents/:id', admin, async (request) => {
       const { account_id } = principalOf(request);
       rejectUnknownParams(queryOf(request), []);
-      refuseApiKey(request.body);
       const body = validate('body', patchAgentBody, request.body);
       const agent = await agentOr404(store, account_id, request.params.id);
       const { status, ...owned } = body;
@@ -87,22 +107,27 @@ export function agentAdminRoutes(store: Store) {
         id: agent.key,
         name: owned.name ?? agent.name,
         handle: owned.handle ?? agent.handle,
-        provider: owned.provider ?? providerConfig(agent.provider),
+        provider: owned.provider ? withoutSecrets(owned.provider) : providerConfig(agent.provider),
         instructions: owned.instructions ?? agent.instructions,
         trigger_policy: owned.trigger_policy ?? agent.trigger_policy,
         trigger_keywords: normalizeKeywords(owned.trigger_keywords ?? agent.trigger_keywords),
       };
       checkKeywords(config);
+      // A new provider decides its key now; otherwise the stored key stays as it is.
+      const secrets: ProviderKeyFields = owned.provider
+        ? await providerKeyFields(keys, account_id, agent._id, owned.provider, agent.provider)
+        : storedKeyFields(agent.provider);
       const {
         account_id: _a,
         key: _k,
         source: _s,
         status: _st,
         handle,
+        provider,
         ...rest
       } = desiredAgent(account_id, config);
       const changes: AgentChanges = {
-        ...(ownedFields.length > 0 ? rest : {}),
+        ...(ownedFields.length > 0 ? { ...rest, provider: withKeyFields(provider, secrets) } : {}),
         // Only a new handle is checked for uniqueness (a change of case is new).
         ...(handle === agent.handle ? {} : { handle }),
         ...(status === undefined ? {} : { status }),
@@ -128,16 +153,25 @@ async function agentOr404(store: Store, accountId: string, agentId: string): Pro
   return agent;
 }
 
-/** A clearer answer than "unrecognized key" for the one field people will try. */
-function refuseApiKey(body: unknown): void {
-  const provider = (body as { provider?: unknown } | null)?.provider;
-  if (provider && typeof provider === 'object' && 'api_key' in provider) {
-    throw new ApiError(
-      'invalid_request',
-      'invalid_parameter',
-      'body.provider.api_key: API keys are not accepted over the API (they are never stored): set OPENAI_API_KEY, or provider.api_key in the bootstrap file',
-    );
-  }
+/** The body's provider in the bootstrap shape, its key and credential taken out (they are decided apart). */
+function withoutSecrets(provider: ProviderBody): AgentConfig['provider'] {
+  if (provider.type !== 'openai') return provider;
+  const { api_key: _key, credential: _credential, ...rest } = provider;
+  return rest;
+}
+
+function withKeyFields(provider: AgentProvider, fields: ProviderKeyFields): AgentProvider {
+  return provider.type === 'openai' ? { ...provider, ...fields } : provider;
+}
+
+function storedKeyFields(provider: AgentProvider): ProviderKeyFields {
+  return provider.type === 'openai'
+    ? {
+        base_url: provider.base_url,
+        credential: provider.credential ?? null,
+        api_key_sealed: provider.api_key_sealed ?? null,
+      }
+    : { base_url: null, credential: null, api_key_sealed: null };
 }
 
 function checkKeywords(config: AgentConfig): void {

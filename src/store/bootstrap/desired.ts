@@ -75,6 +75,8 @@ export function desiredAgent(
             model: provider.model,
             temperature: provider.temperature ?? null,
             max_output_tokens: provider.max_output_tokens ?? null,
+            credential: null,
+            api_key_sealed: null,
           }
         : { type: 'template', template: provider.template },
     instructions: config.instructions,

@@ -13,7 +13,7 @@ import {
 
 // One flat sub-schema for both provider types: a discriminated union in a
 // nested path costs more mongoose machinery than it saves. No api_key field:
-// provider secrets never reach the database.
+// a plaintext key never reaches the database, only a sealed one.
 const providerSchema = new Schema(
   {
     type: enumOf(['openai', 'template']),
@@ -22,6 +22,8 @@ const providerSchema = new Schema(
     temperature: nullableNumber,
     max_output_tokens: nullableNumber,
     template: nullableString,
+    credential: nullableString,
+    api_key_sealed: nullableString,
   },
   { _id: false, minimize: false, strict: 'throw', id: false },
 );

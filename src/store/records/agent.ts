@@ -2,8 +2,9 @@ import type { AgentStatus, RecordSource, TriggerPolicy } from './enums.ts';
 
 /**
  * An AI agent. `_id` is also its actor's id; bootstrap agents get the
- * deterministic `agt_<account>_<configId>`. Provider secrets (the OpenAI key)
- * are NOT stored: they stay in the in-memory config, looked up by `key`.
+ * deterministic `agt_<account>_<configId>`. Operator secrets (bootstrap keys,
+ * OPENAI_API_KEY, granted credentials) are NOT stored: they stay in the
+ * in-memory config. A key given through the API is stored sealed (AES-GCM).
  */
 export interface AgentRecord {
   _id: string;
@@ -34,5 +35,9 @@ export type AgentProvider =
       model: string;
       temperature: number | null;
       max_output_tokens: number | null;
+      /** API agents: the name of a credential the operator granted the account. */
+      credential: string | null;
+      /** API agents: their own key, sealed by src/platform/secret-box.ts. */
+      api_key_sealed: string | null;
     }
   | { type: 'template'; template: string };
