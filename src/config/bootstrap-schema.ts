@@ -263,4 +263,3 @@ export type AgentConfig = AccountConfig['agents'][number];
 export type MailboxConfig = AccountConfig['mailboxes'][number];
 export type ApiKeyConfig = AccountConfig['api_keys'][number];
 export type ProviderConfig = AgentConfig['provider'];
-export type ProviderCredentialConfig = AccountConfig['provider_credentials'][number];

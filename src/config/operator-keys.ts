@@ -12,8 +12,7 @@ type OpenAiProviderConfig = Extract<ProviderConfig, { type: 'openai' }>;
 export type OperatorEnv = Pick<Env, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>;
 
 export type KeyChoice =
-  | { ok: true; apiKey: string; baseURL: string }
-  | { ok: false; problem: string };
+  { ok: true; apiKey: string; baseURL: string } | { ok: false; problem: string };
 
 /** The key and URL a bootstrap agent runs with, or why it has none. */
 export function operatorModelKey(provider: OpenAiProviderConfig, env: OperatorEnv): KeyChoice {

@@ -4,7 +4,7 @@
 // Parsed to plain data here so the frozen environment can hold it.
 import { isIP } from 'node:net';
 
-export interface AllowedNetwork {
+interface AllowedNetwork {
   /** The network address as written (brackets removed). */
   address: string;
   prefix: number;
@@ -28,6 +28,7 @@ export function parseOutboundAllow(value: string): OutboundAllow {
   for (const raw of value.split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
+    if (entry.includes('://')) throw notAnEntry(entry);
     const network = parseNetwork(entry);
     if (network) {
       allow.networks.push(network);
@@ -41,11 +42,15 @@ export function parseOutboundAllow(value: string): OutboundAllow {
       allow.hosts.push(host);
       continue;
     }
-    throw new Error(
-      `"${entry}" is not a host name, an IP address or a CIDR range like 10.0.0.0/8 (entries are comma-separated, without scheme or port)`,
-    );
+    throw notAnEntry(entry);
   }
   return allow;
+}
+
+function notAnEntry(entry: string): Error {
+  return new Error(
+    `"${entry}" is not a host name, an IP address or a CIDR range like 10.0.0.0/8 (entries are comma-separated, without scheme or port)`,
+  );
 }
 
 function parseNetwork(entry: string): AllowedNetwork | null {

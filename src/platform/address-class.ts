@@ -67,7 +67,8 @@ function addRange(list: BlockList, range: string, family: 'ipv4' | 'ipv6'): void
 
 /** `fe80::1%eth0` → `fe80::1`; `[::1]` → `::1`. */
 export function bareAddress(address: string): string {
-  const unbracketed = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const unbracketed =
+    address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   const zone = unbracketed.indexOf('%');
   return zone === -1 ? unbracketed : unbracketed.slice(0, zone);
 }

@@ -32,7 +32,10 @@ export function createGuardedFetch(guard: AddressGuard): GuardedFetch {
     https: new HttpsAgent({ keepAlive: true, lookup: guard.lookup }),
   };
 
-  async function guardedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  async function guardedFetch(
+    input: string | URL | Request,
+    init?: RequestInit,
+  ): Promise<Response> {
     // Request normalizes every form of headers and body fetch() accepts.
     const request = new Request(input, init);
     const headers = new Headers(request.headers);

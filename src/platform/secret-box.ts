@@ -58,7 +58,9 @@ export function createSecretBox(keyMaterial: string): SecretBox {
           decipher.final(),
         ]).toString('utf8');
       } catch {
-        throw new SecretBoxError("the stored secret does not decrypt (altered, or not this record's)");
+        throw new SecretBoxError(
+          "the stored secret does not decrypt (altered, or not this record's)",
+        );
       }
     },
   };

@@ -102,7 +102,7 @@ const handle = z
   .string()
   .max(64, 'must be at most 64 characters')
   .regex(HANDLE, 'must be a handle like "drafter" (letters, digits, "_", "." or "-")');
-export const providerBody = z.discriminatedUnion(
+const providerBody = z.discriminatedUnion(
   'type',
   [
     z.strictObject({

@@ -5,11 +5,7 @@
 // the outbound rules now (and again at every connection). Never a
 // process-wide key: an openai agent with neither is refused.
 import type { Bootstrap } from '../../config/bootstrap-schema.ts';
-import {
-  DEFAULT_OPENAI_BASE_URL,
-  normalizeBaseUrl,
-  sameBaseUrl,
-} from '../../config/model-urls.ts';
+import { DEFAULT_OPENAI_BASE_URL, normalizeBaseUrl, sameBaseUrl } from '../../config/model-urls.ts';
 import {
   OutboundRefusedError,
   OutboundUnresolvableError,
@@ -104,7 +100,8 @@ export async function providerKeyFields(
     base_url: baseUrl,
     credential: null,
     // Bound to this agent: copied onto another agent's document it does not open.
-    api_key_sealed: given.api_key !== undefined ? deps.secrets.seal(given.api_key, agentId) : sealed,
+    api_key_sealed:
+      given.api_key !== undefined ? deps.secrets.seal(given.api_key, agentId) : sealed,
   };
 }
 

@@ -27,7 +27,11 @@ import {
   serializeAgent,
   type ProviderBody,
 } from './agent-json.ts';
-import { providerKeyFields, type ProviderKeyDeps, type ProviderKeyFields } from './agent-provider.ts';
+import {
+  providerKeyFields,
+  type ProviderKeyDeps,
+  type ProviderKeyFields,
+} from './agent-provider.ts';
 
 type IdRoute = { Params: { id: string } };
 

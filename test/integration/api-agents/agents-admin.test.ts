@@ -32,6 +32,8 @@ async function json<T = Json>(response: Response, status: number): Promise<T> {
 
 const version = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
 
+// The agent's own key, for a model server on this machine: reachable because
+// POSTROOM_OUTBOUND_ALLOW lists 127.0.0.1 for this runtime.
 const openaiAgent = {
   key: 'triage',
   name: 'Triage',
@@ -40,6 +42,7 @@ const openaiAgent = {
     type: 'openai',
     model: 'gpt-4o-mini',
     base_url: 'http://127.0.0.1:4010/v1',
+    api_key: 'sk-secret-triage-key',
     temperature: 0.2,
   },
   instructions: 'Sort incoming cases.',
@@ -49,7 +52,7 @@ const openaiAgent = {
 
 describe('agents admin API', () => {
   before(async () => {
-    runtime = await startAgentsRuntime();
+    runtime = await startAgentsRuntime({ POSTROOM_OUTBOUND_ALLOW: '127.0.0.1' });
   });
   after(async () => {
     // Whatever was answered, no response ever carried a provider key.
@@ -111,6 +114,8 @@ describe('agents admin API', () => {
       model: 'gpt-4o-mini',
       temperature: 0.2,
       max_output_tokens: null,
+      credential: null,
+      api_key_set: true,
     });
     const actor = await runtime.context.store.actors.get(ACME, agent.id);
     assert.equal(actor?.type, 'agent');
@@ -163,7 +168,7 @@ describe('agents admin API', () => {
     assert.deepEqual(racing.map((r) => r.status).sort(), [201, 409, 409]);
   });
 
-  test('validation names the field; keys are refused with a pointer to the environment', async () => {
+  test('validation names the field', async () => {
     const template = { type: 'template', template: 'Hi' };
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ name: 'X', handle: 'x', provider: template }, /^body\.key: /],
@@ -189,9 +194,9 @@ describe('agents admin API', () => {
           key: 'x1',
           name: 'X',
           handle: 'x',
-          provider: { type: 'openai', model: 'm', api_key: 'sk-secret' },
+          provider: { type: 'openai', model: 'm', api_key: ' ' },
         },
-        /^body\.provider\.api_key: .*OPENAI_API_KEY/,
+        /^body\.provider\.api_key: must not be empty/,
       ],
       [
         { key: 'x1', name: 'X', handle: 'x', provider: template, trigger_policy: 'sometimes' },

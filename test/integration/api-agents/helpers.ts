@@ -70,8 +70,8 @@ function agentsConfig(): unknown {
   };
 }
 
-export async function startAgentsRuntime(): Promise<TestRuntime> {
-  return startTestRuntime(agentsConfig(), { roles: 'api' });
+export async function startAgentsRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
+  return startTestRuntime(agentsConfig(), { roles: 'api', env });
 }
 
 export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {

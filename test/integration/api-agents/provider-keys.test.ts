@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError } from '../../../src/config/config-error.ts';
 import { internalsOf } from '../../../src/store/connect.ts';
 import { agentIdFor, type AgentRunRecord } from '../../../src/store/index.ts';
 import {
@@ -238,9 +239,12 @@ describe('model keys of API-made agents', () => {
     assert.deepEqual(authorizations(grantedModel), []);
 
     // A new model keeps the key; a new URL needs the key again (it was given for this one).
-    await json(await patch(runtime, `/v1/agents/${created.id}`, {
-      provider: { type: 'openai', base_url: tenantModel.baseURL, model: 'gpt-other' },
-    }), 200);
+    await json(
+      await patch(runtime, `/v1/agents/${created.id}`, {
+        provider: { type: 'openai', base_url: tenantModel.baseURL, model: 'gpt-other' },
+      }),
+      200,
+    );
     const moved = await patch(runtime, `/v1/agents/${created.id}`, {
       provider: { type: 'openai', base_url: grantedModel.baseURL, model: 'gpt-other' },
     });
@@ -310,15 +314,21 @@ describe('model keys of API-made agents', () => {
 
   test('a redirect to a refused address fails the run for good, naming the rule, before connecting', async () => {
     const refusedHits: string[] = [];
-    const refused = await listen(createServer((req, res) => {
-      refusedHits.push(String(req.headers.authorization));
-      res.end();
-    }), '::1');
+    const refused = await listen(
+      createServer((req, res) => {
+        refusedHits.push(String(req.headers.authorization));
+        res.end();
+      }),
+      '::1',
+    );
     const refusedPort = (refused.address() as AddressInfo).port;
-    const redirector = await listen(createServer((req, res) => {
-      res.writeHead(307, { location: `http://[::1]:${refusedPort}${req.url ?? '/'}` });
-      res.end();
-    }), '127.0.0.1');
+    const redirector = await listen(
+      createServer((req, res) => {
+        res.writeHead(307, { location: `http://[::1]:${refusedPort}${req.url ?? '/'}` });
+        res.end();
+      }),
+      '127.0.0.1',
+    );
     let connections = 0;
     refused.on('connection', () => (connections += 1));
     try {
@@ -356,3 +366,33 @@ function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
 }
+
+describe('operator keys at start', () => {
+  const config = (provider: Record<string, unknown>) => ({
+    accounts: [
+      {
+        id: 'acme',
+        name: 'Acme',
+        agents: [{ id: 'local', name: 'Local', handle: 'local', provider }],
+      },
+    ],
+  });
+  const env = { OPENAI_API_KEY: OPERATOR_ENV_KEY, OPENAI_BASE_URL: 'https://models.example/v1' };
+
+  test('an agent process refuses a bootstrap agent that would send OPENAI_API_KEY elsewhere', async () => {
+    const provider = { type: 'openai', base_url: 'http://127.0.0.1:11434/v1', model: 'llama' };
+    await assert.rejects(
+      startTestRuntime(config(provider), { roles: 'agent', env }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.setting === 'POSTROOM_CONFIG accounts[0].agents[0].provider.api_key' &&
+        /OPENAI_API_KEY is only sent to OPENAI_BASE_URL/.test(error.message),
+    );
+    // An API-only process need not hold model keys at all (and the runtime
+    // above runs a bootstrap agent whose own key goes to its own URL).
+    const started = await startTestRuntime(config(provider), { roles: 'api', env });
+    await started.stop();
+    await dropRedisPrefix(started.prefix);
+    await dropDatabase(started.mongoUri);
+  });
+});

@@ -126,6 +126,50 @@ describe('bootstrap file', () => {
     refused(dup, { IMAP_PASS: 'x' }, /accounts\[1\]\.id: duplicate id "acme"/);
   });
 
+  test('provider credentials: defaults, secrets from the environment, and their rules', () => {
+    const json: Json = example();
+    json.accounts[0].provider_credentials = [
+      { name: 'openai-main', api_key: { env: 'ACME_OPENAI_KEY' } },
+      { name: 'local', base_url: 'http://10.0.0.5:8000/v1', api_key: 'sk-local' },
+    ];
+    const config = parseBootstrap(json, { IMAP_PASS: 'x', ACME_OPENAI_KEY: 'sk-from-env' });
+    assert.deepEqual(config.accounts[0]?.provider_credentials, [
+      {
+        name: 'openai-main',
+        type: 'openai',
+        base_url: 'https://api.openai.com/v1',
+        api_key: 'sk-from-env',
+      },
+      { name: 'local', type: 'openai', base_url: 'http://10.0.0.5:8000/v1', api_key: 'sk-local' },
+    ]);
+    assert.deepEqual(
+      parseBootstrap(example(), { IMAP_PASS: 'x' }).accounts[0]?.provider_credentials,
+      [],
+    );
+
+    refused(
+      json,
+      { IMAP_PASS: 'x' },
+      /provider_credentials\[0\]\.api_key: environment variable ACME_OPENAI_KEY is not set/,
+    );
+    const env = { IMAP_PASS: 'x', ACME_OPENAI_KEY: 'k' };
+    const noKey: Json = structuredClone(json);
+    delete noKey.accounts[0].provider_credentials[1].api_key;
+    refused(noKey, env, /provider_credentials\[1\]\.api_key/);
+    const badUrl: Json = structuredClone(json);
+    badUrl.accounts[0].provider_credentials[1].base_url = 'ftp://models';
+    refused(badUrl, env, /provider_credentials\[1\]\.base_url: must be an http\(s\) URL/);
+    const badName: Json = structuredClone(json);
+    badName.accounts[0].provider_credentials[1].name = 'has space';
+    refused(badName, env, /provider_credentials\[1\]\.name: must be 1-63/);
+    const dup: Json = structuredClone(json);
+    dup.accounts[0].provider_credentials[1].name = 'openai-main';
+    refused(dup, env, /provider_credentials\[1\]\.name: duplicate name "openai-main"/);
+    const typo: Json = structuredClone(json);
+    typo.accounts[0].provider_credentials[1].apikey = 'x';
+    refused(typo, env, /provider_credentials\[1\]/);
+  });
+
   test('relative folders are resolved against the config file', () => {
     const json: Json = example();
     delete json.accounts[0].mailboxes[0].imap;

@@ -33,6 +33,26 @@ describe('parseEnv', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL/],
     ['POSTROOM_URL_SIGNING_KEY', 'short', /POSTROOM_URL_SIGNING_KEY: must be at least 32/],
+    ['POSTROOM_SECRET_KEY', 'short', /POSTROOM_SECRET_KEY: must be at least 32 characters$/],
+    [
+      'POSTROOM_OUTBOUND_ALLOW',
+      '127.0.0.1, http://10.0.0.1',
+      /POSTROOM_OUTBOUND_ALLOW: "http:\/\/10\.0\.0\.1" is not a host name, an IP address or a CIDR/,
+    ],
+    ['POSTROOM_OUTBOUND_ALLOW', 'models:8080', /POSTROOM_OUTBOUND_ALLOW: "models:8080" is not/],
+    ['POSTROOM_OUTBOUND_ALLOW', '*.internal', /POSTROOM_OUTBOUND_ALLOW: "\*\.internal" is not/],
+    ['POSTROOM_OUTBOUND_ALLOW', '127.1', /POSTROOM_OUTBOUND_ALLOW: "127\.1" is not/],
+    [
+      'POSTROOM_OUTBOUND_ALLOW',
+      '10.0.0.0/33',
+      /POSTROOM_OUTBOUND_ALLOW: "10\.0\.0\.0\/33": the prefix/,
+    ],
+    ['POSTROOM_OUTBOUND_ALLOW', 'fd00::/129', /POSTROOM_OUTBOUND_ALLOW: "fd00::\/129": the prefix/],
+    [
+      'POSTROOM_OUTBOUND_ALLOW',
+      'models/8',
+      /POSTROOM_OUTBOUND_ALLOW: "models\/8": models is not an IP/,
+    ],
     [
       'POSTROOM_ATTACHMENT_URL_TTL_SECONDS',
       'soon',
@@ -64,6 +84,33 @@ describe('parseEnv', () => {
 
   test('blank values count as unset', () => {
     assert.equal(parseEnv({ PORT: '  ', MONGODB_URI: '' }).PORT, 8080);
+  });
+
+  test('POSTROOM_OUTBOUND_ALLOW: hosts, addresses and ranges; nothing by default', () => {
+    assert.deepEqual(parseEnv({}).POSTROOM_OUTBOUND_ALLOW, { hosts: [], networks: [] });
+    assert.deepEqual(
+      parseEnv({
+        POSTROOM_OUTBOUND_ALLOW: ' 127.0.0.1, Models.Internal., 10.0.0.0/8,[::1], fd00::/8,, ',
+      }).POSTROOM_OUTBOUND_ALLOW,
+      {
+        hosts: ['models.internal'],
+        networks: [
+          { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+          { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+          { address: '::1', prefix: 128, family: 'ipv6' },
+          { address: 'fd00::', prefix: 8, family: 'ipv6' },
+        ],
+      },
+    );
+  });
+
+  test('secret variables are never echoed in the error', () => {
+    for (const name of ['POSTROOM_SECRET_KEY', 'POSTROOM_URL_SIGNING_KEY']) {
+      assert.throws(
+        () => parseEnv({ [name]: 'tiny-secret' }),
+        (error: unknown) => error instanceof ConfigError && !error.message.includes('tiny-secret'),
+      );
+    }
   });
 
   test('a secret-looking value is not echoed in the error', () => {

@@ -86,6 +86,8 @@ describe('bootstrap: desired documents', () => {
       model: 'gpt-4o-mini',
       temperature: null,
       max_output_tokens: null,
+      credential: null,
+      api_key_sealed: null,
     });
     assert.equal(openai.instructions_version, sha256Hex('Be kind.').slice(0, 12));
     assert.equal(instructionsVersion(''), sha256Hex('').slice(0, 12));
