@@ -31,8 +31,8 @@ export async function cancelScheduledOnCustomerReply(
   inbound: MessageRecord,
 ): Promise<string[]> {
   const { store } = deps;
-  // Auto-replies and bounces are not the customer writing again.
-  if (inbound.email?.auto_submitted) return [];
+  // Auto-replies, bounces and mail from our own addresses are not the customer writing again.
+  if (inbound.email?.auto_submitted || inbound.email?.from_self) return [];
   const now = deps.now?.() ?? new Date();
   const log = deps.logger.child({ conversation: inbound.conversation_id, inbound: inbound._id });
 

@@ -2,6 +2,7 @@
 // mailboxes. One schema, including the rules that span fields, so a bad file
 // stops the process at start with the path of the offending setting.
 import { z } from 'zod';
+import { canonicalAddress } from '../conversations/own-address.ts';
 import { DEFAULT_OPENAI_BASE_URL } from './model-urls.ts';
 
 const PERMISSIONS = [
@@ -132,6 +133,9 @@ function schemas(env: NodeJS.ProcessEnv) {
     .object({
       id,
       address: z.email({ message: 'must be an email address' }),
+      // Other addresses that deliver into this mailbox (help@ forwarding to
+      // support@): mail from them is our own, like mail from `address`.
+      aliases: z.array(z.email({ message: 'must be an email address' })).default([]),
       display_name: z.string().min(1).optional(),
       imap: imap.optional(),
       drop_folder: z.string().min(1).optional(),
@@ -193,7 +197,7 @@ function schemas(env: NodeJS.ProcessEnv) {
       uniqueBy(value.agents, (a) => a.id, 'agents', 'id', ctx);
       uniqueBy(value.agents, (a) => a.handle.toLowerCase(), 'agents', 'handle', ctx);
       uniqueBy(value.mailboxes, (m) => m.id, 'mailboxes', 'id', ctx);
-      uniqueBy(value.mailboxes, (m) => m.address.toLowerCase(), 'mailboxes', 'address', ctx);
+      uniqueAddresses(value.mailboxes, ctx);
       uniqueBy(value.api_keys, (k) => k.name, 'api_keys', 'name', ctx);
       uniqueBy(value.provider_credentials, (c) => c.name, 'provider_credentials', 'name', ctx);
       const agentIds = new Set(value.agents.map((a) => a.id));
@@ -250,6 +254,39 @@ function uniqueBy<T>(
       });
     }
     seen.add(key);
+  });
+}
+
+/**
+ * A mailbox address or alias names one mailbox of the account: compared as
+ * the own-address rule compares them (case and plus tag ignored).
+ */
+function uniqueAddresses(
+  mailboxes: ReadonlyArray<{ address: string; aliases: readonly string[] }>,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Map<string, string>();
+  mailboxes.forEach((mailbox, m) => {
+    const entries: Array<[string, Array<string | number>]> = [
+      [mailbox.address, ['mailboxes', m, 'address']],
+      ...mailbox.aliases.map((alias, a): [string, Array<string | number>] => [
+        alias,
+        ['mailboxes', m, 'aliases', a],
+      ]),
+    ];
+    for (const [address, path] of entries) {
+      const key = canonicalAddress(address);
+      const other = seen.get(key);
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `duplicate address "${address}": already given as ${other} (addresses are compared without case or +tag)`,
+        });
+      } else {
+        seen.set(key, path.join('.').replace(/\.(\d+)/g, '[$1]'));
+      }
+    }
   });
 }
 

@@ -24,7 +24,14 @@ import type {
 import { retryDelay } from './backoff.ts';
 import { classifyDeliveryFailure, toSendFailure } from './classify.ts';
 import { afterFailed, afterSent } from './effects.ts';
-import { outboundMeta, replyToAddress, subjectOf, toOutboundMail } from './outbound-email.ts';
+import { ownAddressBook } from '../conversations/own-address.ts';
+import {
+  outboundMeta,
+  replyToAddress,
+  sendTo,
+  subjectOf,
+  toOutboundMail,
+} from './outbound-email.ts';
 import type { Receipts } from './receipts.ts';
 import { outboundRoute } from './route.ts';
 
@@ -104,8 +111,11 @@ async function deliverEmail(
   const { store, receipts } = deps;
   const prepared = await prepare(deps, message, conversation, mailbox);
   if (!prepared) return { kind: 'skipped', reason: 'not_scheduled' };
-  if (prepared.email.to.length === 0) {
-    return refuse(deps, prepared, 'no_recipient', 'the case has no customer address to send to');
+  // Checked on every attempt, so an alias added since the headers were fixed counts too.
+  const own = ownAddressBook(await store.mailboxes.list(message.account_id));
+  const recipients = sendTo(prepared.email, own);
+  if ('refused' in recipients) {
+    return refuse(deps, prepared, recipients.refused.code, recipients.refused.message);
   }
   // The server took it on an earlier run, which died before recording it.
   const receipt = await receipts.get(prepared._id);
@@ -125,10 +135,20 @@ async function deliverEmail(
   // A human may edit the subject when re-approving between attempts: theirs
   // wins, else the one fixed before the first attempt.
   const subject = subjectOf({ subject: prepared.subject ?? prepared.email.subject }, conversation);
-  const started = (await store.delivery.beginAttempt(prepared, subject)) as Prepared | null;
+  const started = (await store.delivery.beginAttempt(
+    prepared,
+    subject,
+    recipients.dropped.length > 0 ? { to: recipients.to, cc: recipients.cc } : undefined,
+  )) as Prepared | null;
   if (!started) return afterLostClaim(deps, prepared);
   const attempts = started.delivery?.attempts ?? 1;
   const log = deps.logger.child({ message: started._id, mailbox: mailbox.key, attempt: attempts });
+  if (recipients.dropped.length > 0) {
+    log.warn(
+      { dropped: recipients.dropped.map((a) => a.address) },
+      'own addresses taken out of the recipients',
+    );
+  }
   await deps.publisher.publish({
     type: 'message.updated',
     conversation_id: started.conversation_id,

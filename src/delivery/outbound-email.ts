@@ -4,9 +4,15 @@
 // messages it looked up.
 import { replySubject } from '../agents/rules/draft-subject.ts';
 import type { OutboundMail } from '../mail/smtp/types.ts';
+import {
+  withoutOwnAddresses,
+  type OwnAddressBook,
+  type Recipients,
+} from '../conversations/own-address.ts';
 import type {
   ConversationRecord,
   EmailAddress,
+  EmailMeta,
   MailboxRecord,
   MessageRecord,
 } from '../store/index.ts';
@@ -84,6 +90,31 @@ export function recipients(
     customers.find((p) => p.membership === 'active') ??
     customers[0];
   return chosen?.customer ? [{ name: chosen.customer.name, address: chosen.customer.address }] : [];
+}
+
+/**
+ * Whom an attempt sends to: the message's recipients without the account's own
+ * addresses (a reply to ourselves would come back in as mail, see
+ * conversations/own-address.ts), or why it cannot be sent at all.
+ */
+export function sendTo(
+  email: Pick<EmailMeta, 'to' | 'cc'>,
+  own: OwnAddressBook,
+): Recipients<EmailAddress> | { refused: { code: string; message: string } } {
+  const recipients = withoutOwnAddresses(email, own);
+  if (recipients.to.length > 0) return recipients;
+  if (recipients.dropped.length === 0) {
+    return {
+      refused: { code: 'no_recipient', message: 'the case has no customer address to send to' },
+    };
+  }
+  const addresses = recipients.dropped.map((a) => a.address).join(', ');
+  return {
+    refused: {
+      code: 'own_address',
+      message: `every recipient is an own address of this account (${addresses}): Postroom never mails its own mailboxes`,
+    },
+  };
 }
 
 export function subjectOf(

@@ -10,6 +10,8 @@ import { cancelScheduledOnCustomerReply } from '../approval/cancel-on-reply.ts';
 import { redisPublisher } from '../realtime/events.ts';
 import { markFailed, markProcessed } from './drop-folder.ts';
 import { ingestEmail } from './ingest/ingest-email.ts';
+import { failureSource } from './ingest/raw-source.ts';
+import type { MessageRecord } from '../store/index.ts';
 
 // Parsing is CPU-bound and mostly synchronous: a few jobs at once keep I/O
 // (GridFS, MongoDB) overlapped without starving the event loop.
@@ -46,10 +48,11 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
         await job.moveToDelayed(Date.now() + PARENT_WAIT_MS, token);
         throw new DelayedError();
       }
+      const publisher = redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX);
       // Also for a duplicate: a replayed job finishes what a crashed one began
       // (run records and job ids are deterministic, so nothing runs twice).
-      if (outcome.message) {
-        const publisher = redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX);
+      // Never for our own mail, nor for a copy of a message we sent.
+      if (outcome.message && isCustomerMail(outcome.message)) {
         // A reply approved but not yet sent answers a conversation that has moved
         // on: cancel it (a mailbox option); it only touches replies approved
         // before this message was stored, so a replayed job is harmless.
@@ -65,17 +68,17 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
             replayed: outcome.kind === 'duplicate',
           },
         );
-        if (outcome.kind === 'stored') {
-          await publisher.publish({
-            type: 'message.created',
-            conversation_id: outcome.message.conversation_id,
-            message_id: outcome.message._id,
-          });
-          await publisher.publish({
-            type: 'conversation.updated',
-            conversation_id: outcome.message.conversation_id,
-          });
-        }
+      }
+      if (outcome.kind === 'stored' || outcome.kind === 'own') {
+        await publisher.publish({
+          type: 'message.created',
+          conversation_id: outcome.message.conversation_id,
+          message_id: outcome.message._id,
+        });
+        await publisher.publish({
+          type: 'conversation.updated',
+          conversation_id: outcome.message.conversation_id,
+        });
       }
       const folder = await dropFolderOf(payload);
       if (folder && payload.source.kind === 'file')
@@ -95,15 +98,8 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
           account_id: payload.account_id,
           mailbox_id: payload.mailbox_id,
           job_id: String(job.id),
-          source:
-            payload.source.kind === 'imap'
-              ? {
-                  kind: 'imap',
-                  uidvalidity: payload.source.uidvalidity,
-                  uid: payload.source.uid,
-                  name: null,
-                }
-              : { kind: 'file', uidvalidity: null, uid: null, name: payload.source.name },
+          kind: 'failed',
+          source: failureSource(payload),
           raw_source_id: payload.raw.kind === 'gridfs' ? payload.raw.file_id : null,
           reason: error.message,
           attempts: job.attemptsMade,
@@ -120,4 +116,9 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
       },
     },
   );
+}
+
+/** Mail a customer sent us (received, and not from one of our own addresses). */
+function isCustomerMail(message: MessageRecord): boolean {
+  return message.kind === 'email' && Boolean(message.raw_source_id) && !message.email?.from_self;
 }

@@ -4,6 +4,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { redactUrl, type Logger } from '../platform/logger.ts';
 import { StoreConnectError } from './errors.ts';
+import { RETIRED_INDEXES } from './index-names.ts';
 import { createModels, type Models } from './models/index.ts';
 import { createRepositories, type Repositories } from './repositories/index.ts';
 import { createFilesRepository, type FilesRepository } from './repositories/files.ts';
@@ -11,7 +12,11 @@ import { createFilesRepository, type FilesRepository } from './repositories/file
 export interface Store extends Repositories {
   /** GridFS: raw sources and attachments, streamed. */
   files: FilesRepository;
-  /** Create every index the schemas declare (idempotent; never drops one). */
+  /**
+   * Create every index the schemas declare (idempotent), after dropping the
+   * few that earlier versions created and that now stand in the way
+   * (RETIRED_INDEXES); never drops another.
+   */
   ensureIndexes(): Promise<void>;
   /** For /readyz: the server answers a ping. Never throws. */
   ping(): Promise<boolean>;
@@ -68,6 +73,7 @@ export async function connectStore(
     ...createRepositories(models),
     files: createFilesRepository(connection),
     async ensureIndexes() {
+      await dropRetiredIndexes(connection, logger);
       for (const model of Object.values(models)) await model.createIndexes();
     },
     async ping() {
@@ -99,6 +105,24 @@ export async function connectStore(
   }
   logger.info({ uri: where, database: connection.name }, 'connected to MongoDB');
   return store;
+}
+
+async function dropRetiredIndexes(connection: Connection, logger: Logger): Promise<void> {
+  const db = connection.db;
+  if (!db) return;
+  for (const { collection, name } of RETIRED_INDEXES) {
+    const exists = await db
+      .collection(collection)
+      .indexExists(name)
+      .catch((error: unknown) => {
+        // 26 NamespaceNotFound: no such collection yet (a new database), nothing to drop.
+        if ((error as { code?: unknown }).code === 26) return false;
+        throw error;
+      });
+    if (!exists) continue;
+    await db.collection(collection).dropIndex(name);
+    logger.warn({ collection, index: name }, 'dropped an index an earlier version created');
+  }
 }
 
 function errorMessage(error: unknown): string {

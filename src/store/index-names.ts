@@ -4,8 +4,8 @@
 export const UNIQUE_INDEX = {
   /** chat_messages: one sequence per conversation. */
   messageSequence: 'conversation_id_1_sequence_1',
-  /** chat_messages: one copy of a Message-ID per mailbox (inbound dedupe). */
-  messageEmailId: 'account_id_1_mailbox_id_1_email.message_id_1',
+  /** chat_messages: one copy of a mail per mailbox (inbound dedupe, conversations/dedupe.ts). */
+  messageDedupeKey: 'account_id_1_mailbox_id_1_email.dedupe_key_1',
   /** chat_messages: a client's retried POST. */
   messageClientId: 'conversation_id_1_client_message_id_1',
   /** conversations: case numbers. */
@@ -14,6 +14,8 @@ export const UNIQUE_INDEX = {
   replyToken: 'account_id_1_email_thread.reply_token_1',
   /** conversations: one case per thread root in a mailbox (concurrent ingest of one new thread). */
   threadRoot: 'account_id_1_mailbox_id_1_email_thread.root_message_id_1',
+  /** conversations: one case per thread root whose Message-ID another mail reused. */
+  threadRootKey: 'account_id_1_mailbox_id_1_email_thread.root_key_1',
   /** inbound_failures: one record per failed ingest job. */
   inboundFailureJob: 'job_id_1',
   /** agents: one agent per handle (case-insensitive) in an account. */
@@ -21,3 +23,12 @@ export const UNIQUE_INDEX = {
   /** agent_runs: one run per trigger and agent. */
   agentRunTrigger: 'trigger_message_id_1_agent_id_1',
 } as const;
+
+/**
+ * Indexes earlier versions created that now stand in the way: dropped at start
+ * (connect.ts) when a database still has them. The unique Message-ID index
+ * refused a second, different mail reusing an id (see messageDedupeKey).
+ */
+export const RETIRED_INDEXES: ReadonlyArray<{ collection: string; name: string }> = [
+  { collection: 'chat_messages', name: 'account_id_1_mailbox_id_1_email.message_id_1' },
+];

@@ -28,6 +28,8 @@ export interface TriggerMessage {
   visibility: Visibility;
   /** Auto-replies, bounces, mailing lists (`email.auto_submitted`); false for non-email. */
   auto_submitted: boolean;
+  /** Mail from one of the account's own addresses (`email.from_self`); false for non-email. */
+  from_self?: boolean;
   author_type: AuthorType;
   author_id: string | null;
   sender_id: string | null;
@@ -35,7 +37,7 @@ export interface TriggerMessage {
 
 type HumanFacts = Pick<
   TriggerMessage,
-  'kind' | 'status' | 'visibility' | 'auto_submitted' | 'author_type'
+  'kind' | 'status' | 'visibility' | 'auto_submitted' | 'author_type' | 'from_self'
 >;
 
 /** The trigger facts of a stored message, given its resolved author type. */
@@ -51,6 +53,7 @@ export function triggerMessageOf(
     status: message.status,
     visibility: message.visibility,
     auto_submitted: message.email?.auto_submitted ?? false,
+    from_self: message.email?.from_self ?? false,
     author_type: authorType,
     author_id: message.author_id,
     sender_id: message.sender_id,
@@ -74,9 +77,11 @@ export function triggerText(
  * A customer's email, or a teammate's (or customer's) chat message or internal
  * note, once sent. Never a message an agent, a persona, Postroom or a mail robot
  * produced: an agent answering a robot that answers the agent is a mail loop.
+ * Nor mail from our own addresses: an answer to it would go to ourselves.
  */
 export function isHumanMessage(message: HumanFacts): boolean {
   if (message.auto_submitted) return false;
+  if (message.from_self) return false;
   // Drafts and scheduled messages are not said yet; they are judged when sent.
   if (message.status !== 'sent') return false;
   if (message.visibility === 'system') return false;

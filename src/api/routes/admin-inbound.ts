@@ -16,6 +16,7 @@ function renderMailbox(mailbox: MailboxRecord) {
     id: mailbox.key,
     object: 'mailbox',
     address: mailbox.address,
+    aliases: mailbox.aliases ?? [],
     display_name: mailbox.display_name,
     kind: mailbox.kind,
     outbound: mailbox.outbound.kind,
@@ -37,6 +38,9 @@ function renderFailure(failure: InboundFailureRecord) {
     object: 'inbound_failure',
     mailbox_id: failure.mailbox_id,
     job_id: failure.job_id,
+    /** `failed`: the ingest gave up; `quarantined`: set aside on purpose (see reason). */
+    kind: failure.kind ?? 'failed',
+    message_id: failure.message_id ?? null,
     source: failure.source,
     raw_source_id: failure.raw_source_id,
     reason: failure.reason,

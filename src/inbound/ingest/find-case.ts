@@ -28,7 +28,11 @@ function threadingIds(email: ParsedEmail): string[] {
   return ids;
 }
 
-/** `known`: what threadingMessages() found for this email. */
+/**
+ * `known`: what threadingMessages() found for this email, earliest stored first: an id
+ * carried by several stored messages (reused by different mails, or one mail in two
+ * mailboxes) threads to the case of the earliest.
+ */
 export async function findCase(
   store: Store,
   accountId: string,

@@ -4,7 +4,7 @@
 // audit and re-parse.
 import { readFile } from 'node:fs/promises';
 import type { JobPayload } from '../../queues/catalog.ts';
-import type { Store } from '../../store/index.ts';
+import type { InboundFailureRecord, Store } from '../../store/index.ts';
 import { processingPath } from '../drop-folder.ts';
 
 export interface RawSource {
@@ -36,6 +36,13 @@ export async function loadRawSource(
       };
     }
   }
+}
+
+/** Where a mail came from, as the inbound failure record keeps it. */
+export function failureSource(payload: JobPayload<'mail.ingest'>): InboundFailureRecord['source'] {
+  return payload.source.kind === 'imap'
+    ? { kind: 'imap', uidvalidity: payload.source.uidvalidity, uid: payload.source.uid, name: null }
+    : { kind: 'file', uidvalidity: null, uid: null, name: payload.source.name };
 }
 
 export function describeSource(payload: JobPayload<'mail.ingest'>): string {

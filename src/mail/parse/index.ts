@@ -6,7 +6,11 @@ export { classifyNoise } from './noise.ts';
 export type { NoiseInput, NoiseVerdict } from './noise.ts';
 export { extractReplyToken } from './reply-tokens.ts';
 export { normalizeSubject } from './subject.ts';
-export { significantHash, syntheticMessageId } from './significant-hash.ts';
+export {
+  legacySyntheticMessageId,
+  significantHash,
+  syntheticMessageId,
+} from './significant-hash.ts';
 export type { HashInput } from './significant-hash.ts';
 export { extractNewText } from './text-new.ts';
 /** @public The record shapes, for callers that map them onward. */

@@ -97,6 +97,7 @@ export function desiredMailbox(
     account_id: accountId,
     key: config.id,
     address: config.address.toLowerCase(),
+    aliases: config.aliases.map((alias) => alias.toLowerCase()),
     display_name: config.display_name ?? null,
     kind: imap ? 'imap' : 'drop_folder',
     imap: imap

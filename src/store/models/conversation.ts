@@ -61,6 +61,9 @@ const emailThreadSchema = subSchema({
   root_message_id: nullableString,
   reply_token: requiredString,
   subject_normalized: nullableString,
+  root_hash: nullableString,
+  // No default: absent rather than null, for the partial unique index.
+  root_key: { type: String },
 });
 
 export const conversationSchema = new Schema<ConversationRecord>(
@@ -115,6 +118,17 @@ conversationSchema.index(
     name: UNIQUE_INDEX.threadRoot,
     unique: true,
     partialFilterExpression: whenType('email_thread.root_message_id', 'string'),
+  },
+);
+// The same for a case opened by a mail whose Message-ID another mail already
+// holds: its root_message_id stays null (that id is taken) and the dedupe key
+// (id and content hash) claims the thread instead.
+conversationSchema.index(
+  { account_id: 1, mailbox_id: 1, 'email_thread.root_key': 1 },
+  {
+    name: UNIQUE_INDEX.threadRootKey,
+    unique: true,
+    partialFilterExpression: whenType('email_thread.root_key', 'string'),
   },
 );
 // The list endpoint: newest-updated first, optionally in one lane or mailbox.

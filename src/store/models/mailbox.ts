@@ -59,6 +59,8 @@ export const mailboxSchema = new Schema<MailboxRecord>(
     account_id: requiredString,
     key: requiredString,
     address: requiredString,
+    // Lower-cased, as the address: other addresses of this mailbox (conversations/own-address.ts).
+    aliases: { type: [String], default: [] },
     display_name: nullableString,
     kind: enumOf(MAILBOX_KINDS),
     imap: nullableSub(imapSchema),

@@ -22,6 +22,14 @@ export const emailSchema = subSchema({
   auto_submitted_reason: nullableString,
   subject: nullableString,
   date: nullableDate,
+  // Inbound only; absent on documents stored before they existed (see
+  // conversations/dedupe.ts). No default: absent rather than null, for the
+  // partial unique index.
+  dedupe_key: { type: String },
+  content_hash: nullableString,
+  message_id_reused: { type: Boolean, default: false },
+  // Sent by one of the account's own addresses (conversations/own-address.ts).
+  from_self: { type: Boolean, default: false },
 });
 
 const deliveryErrorSchema = subSchema({

@@ -96,14 +96,16 @@ messageSchema.index(
     partialFilterExpression: whenType('sequence', 'number'),
   },
 );
-// THE inbound dedupe: one stored copy of a Message-ID per mailbox, however
-// often IMAP or a retried job delivers it.
+// THE inbound dedupe: one stored copy of a mail per mailbox, however often
+// IMAP or a retried job delivers it. The key is the Message-ID, or the id and
+// the content hash for a different mail reusing an id (conversations/dedupe.ts);
+// documents from before the key existed are found by their Message-ID.
 messageSchema.index(
-  { account_id: 1, mailbox_id: 1, 'email.message_id': 1 },
+  { account_id: 1, mailbox_id: 1, 'email.dedupe_key': 1 },
   {
-    name: UNIQUE_INDEX.messageEmailId,
+    name: UNIQUE_INDEX.messageDedupeKey,
     unique: true,
-    partialFilterExpression: whenType('email.message_id', 'string'),
+    partialFilterExpression: whenType('email.dedupe_key', 'string'),
   },
 );
 messageSchema.index(
@@ -114,7 +116,8 @@ messageSchema.index(
     partialFilterExpression: whenType('client_message_id', 'string'),
   },
 );
-// Threading: In-Reply-To / References point at message ids across mailboxes.
+// Threading: In-Reply-To / References point at message ids across mailboxes;
+// the dedupe reads a mailbox's copies of an id through it too.
 messageSchema.index({ account_id: 1, 'email.message_id': 1 });
 messageSchema.index({ conversation_id: 1, status: 1, created_at: 1 });
 // The reconciler: scheduled messages that are due.

@@ -60,8 +60,18 @@ export interface EntityRef {
 }
 
 export interface EmailThread {
-  /** Message-ID (no angle brackets) of the mail that opened the case. */
+  /**
+   * Message-ID (no angle brackets) of the mail that opened the case; null when
+   * that mail reused another mail's Message-ID (see root_key).
+   */
   root_message_id: string | null;
+  /**
+   * Content hash of the mail that opened the case, so a different mail with the
+   * same Message-ID is not taken for it. Absent or null on older cases.
+   */
+  root_hash?: string | null;
+  /** Dedupe key of an opening mail whose Message-ID was reused (conversations/dedupe.ts). */
+  root_key?: string;
   /** Random, unique per account: put in outbound Reply-To / Message-ID to thread replies. */
   reply_token: string;
   subject_normalized: string | null;

@@ -9,6 +9,8 @@ export interface MailboxRecord {
   account_id: string;
   key: string;
   address: string;
+  /** Other addresses that are this mailbox's (lower-cased); absent on records from before them. */
+  aliases?: string[];
   display_name: string | null;
   kind: MailboxKind;
   imap: MailboxImap | null;

@@ -93,6 +93,17 @@ export interface EmailMeta {
   auto_submitted_reason: string | null;
   subject: string | null;
   date: Date | null;
+  /**
+   * Inbound mail: the unique dedupe key (conversations/dedupe.ts). Absent on
+   * messages stored before it existed and on mail we send.
+   */
+  dedupe_key?: string;
+  /** Inbound mail: sha256 of the significant content; absent or null where dedupe_key is. */
+  content_hash?: string | null;
+  /** Another, different mail carried this Message-ID first. Absent on older documents. */
+  message_id_reused?: boolean;
+  /** Sent by one of the account's own addresses. Absent on older documents. */
+  from_self?: boolean;
 }
 
 export interface DeliveryState {

@@ -39,7 +39,12 @@ export type NewConversation = Partial<
   Pick<ConversationRecord, 'account_id' | 'type' | 'audience'> & {
     participants?: NewParticipant[];
     /** Thread keys; the reply token is generated. */
-    email_thread?: { root_message_id: string | null; subject_normalized: string | null } | null;
+    email_thread?: {
+      root_message_id: string | null;
+      subject_normalized: string | null;
+      root_hash?: string | null;
+      root_key?: string;
+    } | null;
   };
 
 /** Fields PATCH /conversations/{id} may change; absent ones stay as they are. */

@@ -140,15 +140,21 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
      * Begin an attempt: `delivery.attempts` + 1 and `sending_at` = now, only
      * while scheduled and due (scheduled_at and next_attempt_at reached), so
      * the count in MongoDB is the number of attempts begun. `subject` is the
-     * one this attempt sends (a re-approval may have edited it). Null: not
+     * one this attempt sends (a re-approval may have edited it), `recipients`
+     * whom it sends to when that changed (own addresses taken out). Null: not
      * scheduled any more, or not due (re-approved for later meanwhile).
      */
     async beginAttempt(
       message: SeenMessage,
       subject: string,
+      recipients?: Pick<EmailMeta, 'to' | 'cc'>,
       now: Date = new Date(),
     ): Promise<MessageRecord | null> {
       const { _id: messageId, account_id: accountId } = message;
+      const email = {
+        'email.subject': subject,
+        ...(recipients ? { 'email.to': recipients.to, 'email.cc': recipients.cc } : {}),
+      };
       if (!message.delivery) {
         // Never attempted: the whole delivery state in one write, where
         // ensureDelivery and the count below take two (they still run when
@@ -158,7 +164,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           {
             $set: {
               delivery: { ...EMPTY_DELIVERY, attempts: 1, sending_at: now },
-              'email.subject': subject,
+              ...email,
             },
           },
           { returnDocument: 'after' },
@@ -175,7 +181,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           $set: {
             'delivery.sending_at': now,
             'delivery.next_attempt_at': null,
-            'email.subject': subject,
+            ...email,
           },
         },
         { returnDocument: 'after' },
@@ -293,7 +299,10 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
         .exec();
     },
 
-    /** The newest customer email of a conversation (what a reply without reply_to_id answers). */
+    /**
+     * The newest customer email of a conversation (what a reply without
+     * reply_to_id answers): not a copy of our own mail stored in the case.
+     */
     async newestInbound(accountId: string, conversationId: string): Promise<MessageRecord | null> {
       return Message.findOne({
         account_id: accountId,
@@ -301,6 +310,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
         kind: 'email',
         status: 'sent',
         'email.message_id': { $type: 'string' },
+        'email.from_self': { $ne: true },
       })
         .sort({ sequence: -1 })
         .lean<MessageRecord>()

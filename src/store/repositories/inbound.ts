@@ -37,25 +37,36 @@ export function createInboundRepository(models: Models) {
     },
 
     /**
-     * Open the case of a new thread. When another worker opened it first (the
-     * same mail delivered twice at once), returns that case instead.
+     * Open the case of a new thread, claimed by its root (`email_thread.root_message_id`,
+     * or `root_key` for a mail reusing a Message-ID). When another worker opened
+     * it first (the same mail delivered twice at once), returns that case
+     * instead. Null when the Message-ID is the root of a case opened by a
+     * different mail (another `root_hash`): the caller's mail reuses that id.
      */
     async openThread(
       input: NewConversation & { mailbox_id: string },
-      rootMessageId: string,
-    ): Promise<ConversationRecord> {
+    ): Promise<ConversationRecord | null> {
+      const thread = input.email_thread;
       try {
         return await conversations.create(input);
       } catch (error) {
-        if (!isDuplicateKeyError(error, UNIQUE_INDEX.threadRoot)) throw error;
+        const byKey = isDuplicateKeyError(error, UNIQUE_INDEX.threadRootKey);
+        if (!thread || (!byKey && !isDuplicateKeyError(error, UNIQUE_INDEX.threadRoot))) {
+          throw error;
+        }
         const existing = await Conversation.findOne({
           account_id: input.account_id,
           mailbox_id: input.mailbox_id,
-          'email_thread.root_message_id': rootMessageId,
+          ...(byKey
+            ? { 'email_thread.root_key': thread.root_key }
+            : { 'email_thread.root_message_id': thread.root_message_id }),
         })
           .lean<ConversationRecord>()
           .exec();
         if (!existing) throw error;
+        // A case opened before root hashes were kept is taken for this mail's, as it always was.
+        const theirs = existing.email_thread?.root_hash;
+        if (!byKey && theirs && thread.root_hash && theirs !== thread.root_hash) return null;
         return existing;
       }
     },
@@ -139,7 +150,7 @@ export function createInboundRepository(models: Models) {
       await Message.updateOne({ _id: messageId }, { $set: { ingest_pending_since: null } }).exec();
     },
 
-    /** Keep an ingest job that failed for good (idempotent per job). */
+    /** Keep an ingest job that failed for good, or a quarantined mail (idempotent per job). */
     async recordFailure(
       failure: Omit<InboundFailureRecord, '_id' | 'created_at' | 'updated_at' | 'resolved_at'>,
     ): Promise<void> {
@@ -148,6 +159,11 @@ export function createInboundRepository(models: Models) {
         { $set: failure, $setOnInsert: { _id: newId('inf'), resolved_at: null } },
         { upsert: true },
       ).exec();
+    },
+
+    /** The record kept for an ingest job, if any. */
+    async failureOfJob(jobId: string): Promise<InboundFailureRecord | null> {
+      return InboundFailure.findOne({ job_id: jobId }).lean<InboundFailureRecord>().exec();
     },
 
     async listFailures(accountId: string, limit = 100): Promise<InboundFailureRecord[]> {

@@ -35,6 +35,8 @@ export interface MessageListOptions extends PageRequest {
 }
 
 const LIST = 'messages';
+// created_at ties (the same millisecond) are broken by _id, so every reader picks the same one.
+const EARLIEST_FIRST = { created_at: 1, _id: 1 } as const;
 // A conversation seldom sees more than a few writers at once; each round of
 // the sequence race has one winner, so this bounds a pathological pile-up.
 const MAX_SEQUENCE_ATTEMPTS = 100;
@@ -102,7 +104,10 @@ export function createMessagesRepository(models: Models) {
         .exec();
     },
 
-    /** The stored copy of an inbound Message-ID in a mailbox (the dedupe key). */
+    /**
+     * The message of a mailbox carrying a Message-ID; the earliest stored when
+     * several do (a reused id, see conversations/dedupe.ts).
+     */
     async findByEmailMessageId(
       accountId: string,
       mailboxKey: string,
@@ -113,11 +118,32 @@ export function createMessagesRepository(models: Models) {
         mailbox_id: mailboxKey,
         'email.message_id': bareMessageId(messageId),
       })
+        .sort(EARLIEST_FIRST)
         .lean<MessageRecord>()
         .exec();
     },
 
-    /** Messages of the account carrying any of these Message-IDs (threading by In-Reply-To/References). */
+    /** Every message of a mailbox carrying any of these Message-IDs, earliest stored first (the dedupe's candidates). */
+    async findCopies(
+      accountId: string,
+      mailboxKey: string,
+      messageIds: readonly string[],
+    ): Promise<MessageRecord[]> {
+      return Message.find({
+        account_id: accountId,
+        mailbox_id: mailboxKey,
+        'email.message_id': { $in: messageIds.map(bareMessageId) },
+      })
+        .sort(EARLIEST_FIRST)
+        .lean<MessageRecord[]>()
+        .exec();
+    },
+
+    /**
+     * Messages of the account carrying any of these Message-IDs (threading by
+     * In-Reply-To/References), earliest stored first: where an id was reused,
+     * or the same mail reached two mailboxes, the first stored wins.
+     */
     async findByEmailMessageIds(
       accountId: string,
       messageIds: readonly string[],
@@ -125,7 +151,7 @@ export function createMessagesRepository(models: Models) {
       if (messageIds.length === 0) return [];
       const ids = messageIds.map(bareMessageId);
       return Message.find({ account_id: accountId, 'email.message_id': { $in: ids } })
-        .sort({ created_at: -1 })
+        .sort(EARLIEST_FIRST)
         .lean<MessageRecord[]>()
         .exec();
     },

@@ -14,6 +14,13 @@ export interface EmailJson {
   auto_submitted_reason: string | null;
   subject: string | null;
   date: string | null;
+  /**
+   * Another, different mail carried this Message-ID first: this one is stored
+   * as a message of its own (message_id keeps the header's value).
+   */
+  message_id_reused: boolean;
+  /** Sent by one of the account's own addresses: kept in its case, with no effect on it. */
+  from_self: boolean;
 }
 
 export interface DeliveryJson {
@@ -38,6 +45,8 @@ export function serializeEmail(email: EmailMeta | null): EmailJson | null {
     auto_submitted_reason: email.auto_submitted_reason,
     subject: email.subject,
     date: isoDate(email.date),
+    message_id_reused: email.message_id_reused ?? false,
+    from_self: email.from_self ?? false,
   };
 }
 

@@ -358,6 +358,26 @@ describe('inbound bridge over IMAP', () => {
     assert.equal(message.status, 'sent');
   });
 
+  test('mail from our own address opens no case: it is quarantined with its IMAP source', async () => {
+    const id = newMessageId('self');
+    const { uid } = await appendMessage(
+      imap,
+      user,
+      buildMail({ from: 'Acme Support <Support+Loop@ACME.test>', messageId: id, subject: 'Self' }),
+    );
+    const failure = await waitUntil(
+      async () =>
+        ((await runtime.json<Json>('/v1/admin/inbound-failures')).data as Json[]).find(
+          (f) => f.message_id === id,
+        ),
+      { what: 'the own mail to be quarantined', timeoutMs: 30_000 },
+    );
+    assert.equal(failure.kind, 'quarantined');
+    assert.deepEqual([failure.source.kind, failure.source.uid], ['imap', uid]);
+    assert.match(failure.reason, /own_address: mail from Support\+Loop@acme\.test/);
+    assert.ok(!(await conversations()).some((c) => c.title === 'Self'), 'no case opened');
+  });
+
   test('the mailbox status shows a healthy watcher with its progress', async () => {
     const mailbox = await runtime.context.store.mailboxes.getByKey('acme', 'support');
     assert.equal(mailbox?.sync.status, 'ok');

@@ -10,7 +10,13 @@ import { openStore } from './helpers.ts';
 let store: Store;
 let drop: () => Promise<void>;
 
-function inbound(conversationId: string, mailbox: string, messageId: string): NewMessage {
+function inbound(
+  conversationId: string,
+  mailbox: string,
+  messageId: string,
+  /** null: a document from before dedupe keys (or one we sent). */
+  dedupeKey: string | null = messageId,
+): NewMessage {
   return {
     account_id: 'acme',
     conversation_id: conversationId,
@@ -30,6 +36,7 @@ function inbound(conversationId: string, mailbox: string, messageId: string): Ne
       auto_submitted_reason: null,
       subject: 'hi',
       date: null,
+      ...(dedupeKey === null ? {} : { dedupe_key: dedupeKey }),
     },
   };
 }
@@ -57,7 +64,7 @@ describe('store indexes', () => {
     const byName = new Map(messages.map((i) => [i.name, i]));
     for (const name of [
       UNIQUE_INDEX.messageSequence,
-      UNIQUE_INDEX.messageEmailId,
+      UNIQUE_INDEX.messageDedupeKey,
       UNIQUE_INDEX.messageClientId,
     ]) {
       const index = byName.get(name);
@@ -66,6 +73,10 @@ describe('store indexes', () => {
       assert.ok(index.partialFilterExpression, `${name} should be partial`);
     }
     assert.ok(byName.has('account_id_1_email.message_id_1'));
+    assert.ok(
+      !byName.has('account_id_1_mailbox_id_1_email.message_id_1'),
+      'no unique Message-ID index: a reused id is a message of its own',
+    );
     assert.ok(byName.has('conversation_id_1_status_1_created_at_1'));
     assert.ok(byName.has('status_1_scheduled_at_1'));
     const conversations = new Map(
@@ -73,6 +84,10 @@ describe('store indexes', () => {
     );
     assert.equal(conversations.get(UNIQUE_INDEX.caseNumber)?.unique, true);
     assert.equal(conversations.get(UNIQUE_INDEX.replyToken)?.unique, true);
+    for (const name of [UNIQUE_INDEX.threadRoot, UNIQUE_INDEX.threadRootKey]) {
+      assert.equal(conversations.get(name)?.unique, true, name);
+      assert.ok(conversations.get(name)?.partialFilterExpression, `${name} should be partial`);
+    }
     for (const name of [
       'account_id_1_workflow_status_1_updated_at_-1',
       'account_id_1_mailbox_id_1_updated_at_-1',
@@ -110,27 +125,83 @@ describe('store indexes', () => {
     });
   });
 
-  test('the same Message-ID twice in a mailbox is refused; in another mailbox it is fine', async () => {
+  test('the same dedupe key twice in a mailbox is refused; in another mailbox it is fine', async () => {
     const a = await newCase('support');
     const b = await newCase('sales');
     await store.messages.appendSent(inbound(a._id, 'support', 'm1@example.test'));
     await assert.rejects(
       store.messages.appendSent(inbound(a._id, 'support', 'm1@example.test')),
-      (error) => isDuplicateKeyError(error, UNIQUE_INDEX.messageEmailId),
+      (error) => isDuplicateKeyError(error, UNIQUE_INDEX.messageDedupeKey),
     );
     // A second conversation in the same mailbox does not escape the dedupe.
     const c = await newCase('support');
     await assert.rejects(
       store.messages.appendSent(inbound(c._id, 'support', 'm1@example.test')),
-      (error) => isDuplicateKeyError(error, UNIQUE_INDEX.messageEmailId),
+      (error) => isDuplicateKeyError(error, UNIQUE_INDEX.messageDedupeKey),
     );
     const copy = await store.messages.appendSent(inbound(b._id, 'sales', 'm1@example.test'));
     assert.equal(copy.sequence, 1);
+    // A different mail reusing the Message-ID has a key of its own.
+    const reused = await store.messages.appendSent(
+      inbound(c._id, 'support', 'm1@example.test', `m1@example.test#${'b'.repeat(64)}`),
+    );
     const found = await store.messages.findByEmailMessageId('acme', 'support', 'm1@example.test');
-    assert.equal(found?.conversation_id, a._id);
+    assert.equal(found?.conversation_id, a._id, 'the earliest stored copy of an id');
+    const copies = await store.messages.findCopies('acme', 'support', ['m1@example.test']);
+    assert.deepEqual(
+      copies.map((m) => m._id),
+      [found?._id, reused._id],
+    );
     // The refused copy took no sequence: the next message in `a` is 2.
     const next = await store.messages.appendSent(inbound(a._id, 'support', 'm2@example.test'));
     assert.equal(next.sequence, 2);
+  });
+
+  test('documents without a dedupe key (stored by earlier versions, or sent by us) never collide', async () => {
+    const a = await newCase('support');
+    await store.messages.appendSent(inbound(a._id, 'support', 'old@example.test', null));
+    await store.messages.appendSent(inbound(a._id, 'support', 'old@example.test', null));
+    assert.equal(
+      (await store.messages.findCopies('acme', 'support', ['old@example.test'])).length,
+      2,
+    );
+  });
+
+  test('the unique Message-ID index of earlier versions is dropped at start', async () => {
+    // A database as an earlier version left it: its own, since the index spans the collection.
+    const old = await openStore('store-idx-old');
+    try {
+      const { connection } = internalsOf(old.store);
+      const messages = connection.collection('chat_messages');
+      await messages.dropIndex(UNIQUE_INDEX.messageDedupeKey);
+      await messages.createIndex(
+        { account_id: 1, mailbox_id: 1, 'email.message_id': 1 },
+        { unique: true, partialFilterExpression: { 'email.message_id': { $type: 'string' } } },
+      );
+      const a = await old.store.conversations.create({
+        account_id: 'acme',
+        type: 'group',
+        audience: 'customer',
+        mailbox_id: 'support',
+      });
+      const reused = `reused@example.test#${'c'.repeat(64)}`;
+      await old.store.messages.appendSent(inbound(a._id, 'support', 'reused@example.test'));
+      await assert.rejects(
+        old.store.messages.appendSent(inbound(a._id, 'support', 'reused@example.test', reused)),
+        /E11000/,
+        'the old index refuses a second mail with the id',
+      );
+
+      await old.store.ensureIndexes();
+      const names = (await listIndexes(old.store, 'chat_messages')).map((i) => i.name);
+      assert.ok(!names.includes('account_id_1_mailbox_id_1_email.message_id_1'), names.join());
+      assert.ok(names.includes(UNIQUE_INDEX.messageDedupeKey));
+      await old.store.messages.appendSent(inbound(a._id, 'support', 'reused@example.test', reused));
+      // Harmless when there is nothing left to drop.
+      await old.store.ensureIndexes();
+    } finally {
+      await old.drop();
+    }
   });
 
   test('a sequence cannot be given twice in a conversation', async () => {

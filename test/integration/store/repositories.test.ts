@@ -323,9 +323,16 @@ describe('repositories', () => {
     assert.deepEqual(stored.email?.references, ['a@x', 'b@x']);
     assert.deepEqual(stored.email?.to, []);
     assert.equal(stored.email?.auto_submitted, false);
+    await store.messages.appendSent({
+      ...base,
+      email: { message_id: 'root-3@example.test', dedupe_key: 'root-3@example.test' },
+    });
     await assert.rejects(
-      store.messages.appendSent({ ...base, email: { message_id: 'root-2@example.test' } }),
-      (error) => isDuplicateKeyError(error, UNIQUE_INDEX.messageEmailId),
+      store.messages.appendSent({
+        ...base,
+        email: { message_id: 'root-3@example.test', dedupe_key: 'root-3@example.test' },
+      }),
+      (error) => isDuplicateKeyError(error, UNIQUE_INDEX.messageDedupeKey),
     );
     assert.ok(
       await store.messages.findByEmailMessageId('acme', 'support', '<root-2@example.test>'),

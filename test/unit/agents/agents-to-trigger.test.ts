@@ -51,6 +51,7 @@ const NOT_HUMAN: [string, TriggerMessage][] = [
     { ...customerMail, auto_submitted: true, author_type: 'user' },
   ],
   ['a draft', { ...internalNote, status: 'draft' }],
+  ['mail from one of our own addresses', { ...customerMail, from_self: true }],
 ];
 
 describe('agentsToTrigger: every policy × human and non-human messages', () => {

@@ -101,6 +101,14 @@ describe('triggerMessageOf', () => {
     assert.equal(isHumanMessage(triggerMessageOf(inboundEmail(), 'customer')), true);
   });
 
+  test('reads from_self from the email meta: our own mail is not a human message to answer', () => {
+    const own = inboundEmail();
+    assert.ok(own.email);
+    own.email.from_self = true;
+    assert.equal(triggerMessageOf(own, 'customer').from_self, true);
+    assert.equal(isHumanMessage(triggerMessageOf(own, null)), false);
+  });
+
   test('non-email messages are never auto-submitted and keep their ids', () => {
     const note = message({ visibility: 'internal', author_id: 'usr_1', sender_id: 'grp_1' });
     assert.deepEqual(triggerMessageOf(note, 'user'), {
@@ -108,6 +116,7 @@ describe('triggerMessageOf', () => {
       status: 'sent',
       visibility: 'internal',
       auto_submitted: false,
+      from_self: false,
       author_type: 'user',
       author_id: 'usr_1',
       sender_id: 'grp_1',

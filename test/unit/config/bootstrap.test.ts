@@ -170,6 +170,57 @@ describe('bootstrap file', () => {
     refused(typo, env, /provider_credentials\[1\]/);
   });
 
+  test('mailbox aliases are addresses, unique across the mailboxes and aliases of the account', () => {
+    const ok: Json = example();
+    ok.accounts[0].mailboxes[0].aliases = ['help@acme.test', 'Desk@Acme.Test'];
+    const config = parseBootstrap(ok, { IMAP_PASS: 'x' }, 'test.json');
+    assert.deepEqual(config.accounts[0]?.mailboxes[0]?.aliases, [
+      'help@acme.test',
+      'Desk@Acme.Test',
+    ]);
+    assert.deepEqual(
+      parseBootstrap(example(), { IMAP_PASS: 'x' }, 'test.json').accounts[0]?.mailboxes[0]?.aliases,
+      [],
+      'none by default',
+    );
+
+    const notAnAddress: Json = example();
+    notAnAddress.accounts[0].mailboxes[0].aliases = ['help desk'];
+    refused(
+      notAnAddress,
+      { IMAP_PASS: 'x' },
+      /mailboxes\[0\]\.aliases\[0\]: must be an email address/,
+    );
+
+    const ownAddress: Json = example();
+    ownAddress.accounts[0].mailboxes[0].aliases = ['Support+Desk@acme.test'];
+    refused(
+      ownAddress,
+      { IMAP_PASS: 'x' },
+      /mailboxes\[0\]\.aliases\[0\]: duplicate address "Support\+Desk@acme\.test": already given as mailboxes\[0\]\.address/,
+    );
+
+    const twoMailboxes: Json = example();
+    const sales = structuredClone(twoMailboxes.accounts[0].mailboxes[0]);
+    sales.id = 'sales';
+    sales.address = 'sales@acme.test';
+    sales.aliases = ['HELP@acme.test'];
+    twoMailboxes.accounts[0].mailboxes[0].aliases = ['help@acme.test'];
+    twoMailboxes.accounts[0].mailboxes.push(sales);
+    refused(
+      twoMailboxes,
+      { IMAP_PASS: 'x' },
+      /mailboxes\[1\]\.aliases\[0\]: duplicate address "HELP@acme\.test": already given as mailboxes\[0\]\.aliases\[0\]/,
+    );
+
+    const sameAddress: Json = example();
+    const copy = structuredClone(sameAddress.accounts[0].mailboxes[0]);
+    copy.id = 'copy';
+    copy.address = 'SUPPORT@acme.test';
+    sameAddress.accounts[0].mailboxes.push(copy);
+    refused(sameAddress, { IMAP_PASS: 'x' }, /mailboxes\[1\]\.address: duplicate address/);
+  });
+
   test('relative folders are resolved against the config file', () => {
     const json: Json = example();
     delete json.accounts[0].mailboxes[0].imap;

@@ -5,10 +5,12 @@ import {
   outboundMeta,
   recipients,
   replyToAddress,
+  sendTo,
   subjectOf,
   threadHeaders,
   toOutboundMail,
 } from '../../../src/delivery/outbound-email.ts';
+import { ownAddressBook } from '../../../src/conversations/own-address.ts';
 import { escapeHtml, textToHtml } from '../../../src/mail/smtp/text-html.ts';
 import { outboxFileName } from '../../../src/mail/smtp/outbox.ts';
 import { conversationRecord, messageRecord } from '../store/fixtures.ts';
@@ -161,5 +163,38 @@ describe('outbox file names', () => {
   test('the Message-ID, with anything path-like replaced', () => {
     assert.equal(outboxFileName('abc.msg_1@acme.test'), 'abc.msg_1@acme.test.eml');
     assert.equal(outboxFileName('../../etc/passwd'), '.._.._etc_passwd.eml');
+  });
+});
+
+describe('sendTo', () => {
+  const own = ownAddressBook([
+    { key: 'support', address: 'support@acme.test', aliases: ['help@acme.test'] },
+  ]);
+  const jane = { name: 'Jane', address: 'jane@example.com' };
+
+  test('customers only: sent as they are', () => {
+    assert.deepEqual(sendTo({ to: [jane], cc: [] }, own), { to: [jane], cc: [], dropped: [] });
+  });
+
+  test('own addresses are taken out', () => {
+    const self = { name: null, address: 'Help+x@acme.test' };
+    assert.deepEqual(sendTo({ to: [self, jane], cc: [] }, own), {
+      to: [jane],
+      cc: [],
+      dropped: [self],
+    });
+  });
+
+  test('only own addresses: refused with own_address, naming them', () => {
+    const verdict = sendTo({ to: [{ name: null, address: 'SUPPORT@acme.test' }], cc: [] }, own);
+    assert.ok('refused' in verdict);
+    assert.equal(verdict.refused.code, 'own_address');
+    assert.match(verdict.refused.message, /SUPPORT@acme\.test/);
+  });
+
+  test('nobody at all: refused with no_recipient', () => {
+    const verdict = sendTo({ to: [], cc: [] }, own);
+    assert.ok('refused' in verdict);
+    assert.equal(verdict.refused.code, 'no_recipient');
   });
 });

@@ -39,6 +39,7 @@ const config = parseBootstrap(
           {
             id: 'support',
             address: 'Support@Acme.test',
+            aliases: ['Help@Acme.test'],
             imap: {
               host: 'h',
               port: 1143,
@@ -102,6 +103,8 @@ describe('bootstrap: desired documents', () => {
     assert.ok(!text.includes('imap-secret') && !text.includes('smtp-secret'));
     assert.equal(imap.kind, 'imap');
     assert.equal(imap.address, 'support@acme.test');
+    assert.deepEqual(imap.aliases, ['help@acme.test']);
+    assert.deepEqual(drop.aliases, []);
     assert.equal(imap.imap?.user, 'support@acme.test');
     assert.equal(imap.outbound.kind, 'smtp');
     assert.equal(imap.outbound.smtp?.pool_size, 5);

@@ -53,7 +53,7 @@ describe('isDuplicateKeyError', () => {
 
   test('tells indexes apart by name or key pattern', () => {
     assert.equal(isDuplicateKeyError(sequenceDup, UNIQUE_INDEX.messageSequence), true);
-    assert.equal(isDuplicateKeyError(sequenceDup, UNIQUE_INDEX.messageEmailId), false);
+    assert.equal(isDuplicateKeyError(sequenceDup, UNIQUE_INDEX.messageDedupeKey), false);
     const byPatternOnly = {
       code: 11000,
       message: 'duplicate',

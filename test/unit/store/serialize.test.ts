@@ -189,6 +189,20 @@ describe('serializers', () => {
     assertKeys(json.attachments, SEED_FIELDS.list, []);
     assert.equal(json.email?.message_id, 'a@b');
     assert.equal(json.email?.date, '2024-05-01T12:00:00.000Z');
+    // Documents stored before the flags existed read as neither.
+    assert.equal(json.email?.message_id_reused, false);
+    assert.equal(json.email?.from_self, false);
+  });
+
+  test('chat_message: a reused Message-ID and mail from our own address are flagged', () => {
+    const base = messageRecord();
+    assert.ok(base.email);
+    const json = serializeMessage(
+      messageRecord({ email: { ...base.email, message_id_reused: true, from_self: true } }),
+    );
+    assert.equal(json.email?.message_id, 'a@b');
+    assert.equal(json.email?.message_id_reused, true);
+    assert.equal(json.email?.from_self, true);
   });
 
   test('chat_message: unsent messages have a null sequence; sender/author when loaded', () => {
