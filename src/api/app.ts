@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import { InvalidCursorError } from '../store/index.ts';
 import { authenticateRequest, type Authenticate } from './auth.ts';
 import { ApiError } from './errors.ts';
+import { checkJsonLimits } from './json-limits.ts';
 import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
 import { registerMetrics, type Metrics } from './metrics.ts';
 import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
@@ -45,14 +46,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   // Many HTTP clients send Content-Type: application/json on every request,
   // bodiless DELETEs and action POSTs included: an empty body means "no fields".
-  // Fastify's own parser (it refuses __proto__ poisoning), except for empty bodies.
+  // Fastify's own parser (it refuses __proto__ poisoning), except for empty bodies,
+  // after the depth and key limits (json-limits.ts), for every route at once.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (String(body).trim() === '') {
+    const text = String(body);
+    if (text.trim() === '') {
       done(null, undefined);
       return;
     }
-    parseJson(request, String(body), done);
+    try {
+      checkJsonLimits(text);
+    } catch (error) {
+      done(error as ApiError, undefined);
+      return;
+    }
+    parseJson(request, text, done);
   });
 
   app.addHook('onSend', async (request, reply) => {
