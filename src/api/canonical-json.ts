@@ -1,6 +1,6 @@
 // Canonical JSON (object keys sorted, undefined members dropped) for the
 // Idempotency-Key request hash. Iterative on purpose: the body limits keep
-// request bodies shallow (json-limits.ts), but a hash must never be the thing
+// request bodies shallow (request-limits.ts), but a hash must never be the thing
 // that overflows the stack on a body that slipped past them.
 
 type Step = { text: string } | { value: unknown };

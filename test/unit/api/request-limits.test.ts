@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalJson } from '../../../src/api/canonical-json.ts';
 import { ApiError } from '../../../src/api/errors.ts';
-import { MAX_BODY_DEPTH, MAX_BODY_KEYS, checkJsonLimits } from '../../../src/api/json-limits.ts';
+import { MAX_BODY_DEPTH, MAX_BODY_KEYS, checkJsonLimits } from '../../../src/api/request-limits.ts';
 
 function refusal(text: string, depth?: number, keys?: number): string | null {
   try {

@@ -1,16 +1,24 @@
-// Structure limits for JSON request bodies, checked on the raw text before
-// JSON.parse, so every later walk (zod, the Idempotency-Key hash, logging)
-// only ever sees shallow, bounded bodies. One pass, no recursion: linear in
-// the body whatever its shape.
+// What a request may be, in one place: body size, JSON depth and keys, path
+// parameter length, header size. A real client never comes near any of them;
+// each bounds the work one request can cost.
 //
-// The numbers: the deepest body the API takes is 3 levels (an agent's
-// provider settings) and the widest a dozen fields, so a real client never
-// comes near 32 levels or 10,000 keys, while a recursive walk of 32 levels is
-// far from the stack limit and 10,000 keys cost a sort of 10,000 strings.
+// JSON structure is checked on the raw text before JSON.parse, so every later
+// walk (zod, the Idempotency-Key hash, logging) only ever sees shallow,
+// bounded bodies. One pass, no recursion: linear in the body whatever its shape.
+import { maxHeaderSize } from 'node:http';
 import { ApiError } from './errors.ts';
 
+// JSON bodies stay small (a reply text, a few fields); big payloads are a mistake or an attack.
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+// The deepest body the API takes is 3 levels (an agent's provider settings) and
+// the widest a dozen fields; a recursive walk of 32 levels is far from the stack
+// limit, and 10,000 keys cost a sort of 10,000 strings.
 export const MAX_BODY_DEPTH = 32;
 export const MAX_BODY_KEYS = 10_000;
+// Ids are at most 63 characters (config ids) or ~30 (generated ones); fastify's default.
+export const MAX_PARAM_LENGTH = 100;
+// Request line and headers together: Node's limit (16 KiB unless --max-http-header-size).
+export const MAX_HEADER_BYTES = maxHeaderSize;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
