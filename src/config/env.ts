@@ -75,6 +75,15 @@ const envSchema = z.object({
   // Signs attachment download URLs. Unset: a random key kept in MongoDB, shared
   // by every process of the deployment. Changing it invalidates issued URLs.
   POSTROOM_URL_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // The largest inbound mail (its whole source) that is taken in. Larger mail is
+  // quarantined unread: left on the IMAP server, moved to a drop folder's failed/.
+  // Capped because a mail is held in memory while parsed (its source and text).
+  POSTROOM_MAX_MAIL_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int('must be a whole number of bytes')
+    .min(1024, 'must be at least 1024')
+    .max(512 * 1024 * 1024, 'must be at most 536870912 (512 MiB)')
+    .default(50 * 1024 * 1024),
   // How long an attachment download URL in an API response stays valid.
   POSTROOM_ATTACHMENT_URL_TTL_SECONDS: z.coerce
     .number({ message: 'must be a number of seconds' })

@@ -25,11 +25,14 @@ import {
   type Store,
 } from '../../store/index.ts';
 import { findCase, threadingMessages } from './find-case.ts';
+import { storeBodies } from './large-bodies.ts';
 import { describeSource, loadRawSource } from './raw-source.ts';
 
 export interface IngestDeps {
   store: Store;
   logger: Logger;
+  /** POSTROOM_MAX_MAIL_BYTES: a larger source is refused unread (MailTooLargeError). */
+  maxMailBytes: number;
   now?: () => Date;
   /**
    * Answer `deferred`, storing nothing, for a reply to a message not stored (yet): the parent
@@ -72,7 +75,7 @@ export async function ingestEmail(
     throw new Error(`mailbox ${payload.account_id}/${payload.mailbox_id} does not exist`);
   const log = deps.logger.child({ mailbox: mailbox.key, source: describeSource(payload) });
 
-  const raw = await loadRawSource(payload, store, mailbox.drop_folder);
+  const raw = await loadRawSource(payload, store, mailbox.drop_folder, deps.maxMailBytes);
   const created: string[] = [];
   const cleanup = async (): Promise<void> => {
     for (const id of created) await store.files.remove(id).catch(() => undefined);
@@ -123,6 +126,9 @@ export async function ingestEmail(
       rawSourceId = stored.id;
     }
 
+    const bodies = await storeBodies(store, mailbox, email, messageId);
+    created.push(...bodies.created);
+
     const decision = await findCase(store, mailbox.account_id, email, known);
     let conversation: ConversationRecord | null =
       decision.kind === 'existing'
@@ -146,9 +152,10 @@ export async function ingestEmail(
         kind: 'email',
         visibility: 'external',
         channel: 'email',
-        body: email.text,
-        html: email.html,
-        text_new: email.text_new,
+        body: bodies.body,
+        html: bodies.html,
+        text_new: bodies.text_new,
+        ...(bodies.body_files ? { body_files: bodies.body_files } : {}),
         subject: email.subject || null,
         mailbox_id: mailbox.key,
         participant_id: participant?._id ?? null,

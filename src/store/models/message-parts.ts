@@ -24,6 +24,17 @@ export const emailSchema = subSchema({
   date: nullableDate,
 });
 
+const bodyFileSchema = subSchema({
+  gridfs_id: requiredString,
+  size_bytes: { type: Number, required: true },
+  checksum: requiredString,
+});
+
+export const bodyFilesSchema = subSchema({
+  text: nullableSub(bodyFileSchema),
+  html: nullableSub(bodyFileSchema),
+});
+
 const deliveryErrorSchema = subSchema({
   code: nullableString,
   response: nullableString,
