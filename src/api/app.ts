@@ -1,11 +1,17 @@
 // Builds the HTTP app (no listening here: server.ts listens and closes), so
 // tests drive it through inject() without a port.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from '../platform/logger.ts';
-import { InvalidCursorError } from '../store/index.ts';
 import { authenticateRequest, type Authenticate } from './auth.ts';
 import { ApiError } from './errors.ts';
+import { clientErrorHandler, toApiError } from './framework-errors.ts';
+import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, checkJsonLimits } from './request-limits.ts';
 import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
 import { registerMetrics, type Metrics } from './metrics.ts';
 import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
@@ -26,33 +32,68 @@ export interface ApiDeps {
   urlSigner?: UrlSigner;
 }
 
-// JSON bodies stay small (a reply text, a few fields); big payloads are a mistake or an attack.
-const BODY_LIMIT_BYTES = 1024 * 1024;
-
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const logger = deps.logger.child({ component: 'api' });
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the default one.
-    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // The router's own refusals (bad percent-encoding, an over-long id) and the
+    // HTTP parser's (headers too large, malformed requests) answer in the API's
+    // error shape too, not fastify's or Node's (framework-errors.ts).
+    frameworkErrors: (error, request, reply) => {
+      const apiError = toApiError(error);
+      request.log.info({ code: apiError.code, status: apiError.status }, apiError.message);
+      // The option is generic over route schemas we do not use: a plain reply here. No
+      // route means no onSend hook either, so the request id header is set here.
+      void (reply as unknown as FastifyReply)
+        .status(apiError.status)
+        .header('x-request-id', request.id)
+        .send(apiError.toBody());
+    },
+    clientErrorHandler: clientErrorHandler(logger),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // On close, drop keep-alive sockets that carry no request, so shutdown
     // does not wait for idle clients.
     forceCloseConnections: 'idle',
     // Query strings like include[]=assignee arrive as arrays either way.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
+  // Bodies are JSON or nothing: a text/plain body must not reach a route as a string.
+  app.removeContentTypeParser('text/plain');
 
   // Many HTTP clients send Content-Type: application/json on every request,
   // bodiless DELETEs and action POSTs included: an empty body means "no fields".
-  // Fastify's own parser (it refuses __proto__ poisoning), except for empty bodies.
+  // Fastify's own parser (it refuses __proto__ poisoning), except for empty bodies,
+  // after the depth and key limits (request-limits.ts), for every route at once.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (String(body).trim() === '') {
+    const text = String(body);
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      // Not decoded here: parsing the compressed bytes as JSON would only fail obscurely.
+      done(
+        new ApiError(
+          'invalid_request',
+          'unsupported_content_encoding',
+          `Content-Encoding "${encoding.slice(0, 40)}" is not supported: send the body uncompressed`,
+        ),
+        undefined,
+      );
+      return;
+    }
+    if (text.trim() === '') {
       done(null, undefined);
       return;
     }
-    parseJson(request, String(body), done);
+    try {
+      checkJsonLimits(text);
+    } catch (error) {
+      done(error as ApiError, undefined);
+      return;
+    }
+    parseJson(request, text, done);
   });
 
   app.addHook('onSend', async (request, reply) => {
@@ -99,39 +140,4 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
   return app;
-}
-
-function toApiError(error: FastifyError | ApiError): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof InvalidCursorError) {
-    return new ApiError('invalid_request', error.code, `query.after/before: ${error.message}`);
-  }
-  // Fastify's own client errors (bad JSON, wrong content type, body too large...).
-  const status = error.statusCode ?? 500;
-  if (status === 413)
-    return new ApiError(
-      'invalid_request',
-      'body_too_large',
-      `the request body exceeds ${BODY_LIMIT_BYTES} bytes`,
-    );
-  if (status === 415)
-    return new ApiError(
-      'invalid_request',
-      'unsupported_media_type',
-      'send JSON with "Content-Type: application/json"',
-    );
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-    return new ApiError(
-      'invalid_request',
-      'invalid_json',
-      `the request body is not valid JSON: ${error.message}`,
-    );
-  }
-  if (status >= 400 && status < 500)
-    return new ApiError('invalid_request', 'bad_request', error.message);
-  return new ApiError(
-    'internal',
-    'internal_error',
-    'an internal error occurred; the request id is in the x-request-id header',
-  );
 }

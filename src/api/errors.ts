@@ -6,9 +6,12 @@ export const ERROR_TYPES = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  request_timeout: 408,
   precondition_failed: 412,
+  uri_too_long: 414,
   unprocessable: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503,
 } as const;

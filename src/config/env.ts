@@ -92,6 +92,15 @@ const envSchema = z.object({
   // Loopback, private, link-local... destinations that outbound requests made
   // for tenants may reach anyway (src/platform/outbound-guard.ts).
   POSTROOM_OUTBOUND_ALLOW: outboundAllow.default(NOTHING_ALLOWED),
+  // The largest inbound mail (its whole source) that is taken in. Larger mail is
+  // quarantined unread: left on the IMAP server, moved to a drop folder's failed/.
+  // Capped because a mail is held in memory while parsed (its source and text).
+  POSTROOM_MAX_MAIL_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int('must be a whole number of bytes')
+    .min(1024, 'must be at least 1024')
+    .max(512 * 1024 * 1024, 'must be at most 536870912 (512 MiB)')
+    .default(50 * 1024 * 1024),
   // How long an attachment download URL in an API response stays valid.
   POSTROOM_ATTACHMENT_URL_TTL_SECONDS: z.coerce
     .number({ message: 'must be a number of seconds' })

@@ -2,11 +2,19 @@
 // the ingest queue. The folder is polled (fs.watch misses events on network
 // file systems and after overflows) and fs.watch only makes the poll come sooner.
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, rename, stat } from 'node:fs/promises';
+import { createReadStream, watch, type FSWatcher } from 'node:fs';
+import { readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
-import { DROP_SUBFOLDERS, ensureDropFolder, processingPath } from './drop-folder.ts';
+import { DROP_SUBFOLDERS, ensureDropFolder, markFailed, processingPath } from './drop-folder.ts';
+import { tooLargeReason } from './ingest/mail-size.ts';
+
+/** Hashed as a stream: the watcher never holds a whole (possibly large) file. */
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 export interface ClaimedFile {
   /** Name inside .processing/, unique per claim. */
@@ -20,6 +28,13 @@ export interface DropFolderWatcherOptions {
   folder: string;
   /** Enqueue the claimed file; throwing leaves it in .processing/ to be retried. */
   deliver(file: ClaimedFile): Promise<void>;
+  /** Files larger than this are not read: they go to failed/ with the reason. Default: no limit. */
+  maxFileBytes?: number;
+  /**
+   * Told about a file refused for its size before it moves to failed/, to record it;
+   * throwing leaves it in .processing/ to be tried again.
+   */
+  refused?(file: { name: string; size: number }, reason: string): Promise<void>;
   logger: Logger;
   /** Poll interval; default 1 s. */
   pollIntervalMs?: number;
@@ -73,20 +88,34 @@ export async function startDropFolderWatcher(
     }
     for (const name of [...undelivered]) {
       if (stopped) return;
-      const content = await readFile(processingPath(options.folder, name)).catch(() => null);
-      if (!content) {
+      const path = processingPath(options.folder, name);
+      const size = (await stat(path).catch(() => null))?.size;
+      if (size === undefined) {
         undelivered.delete(name);
         continue;
       }
-      const sha256 = createHash('sha256').update(content).digest('hex');
       try {
-        await options.deliver({ name, sha256, size: content.length });
+        if (options.maxFileBytes !== undefined && size > options.maxFileBytes) {
+          await refuse(name, size, options.maxFileBytes);
+        } else {
+          await options.deliver({ name, sha256: await sha256Of(path), size });
+          log.debug({ file: name, size }, 'drop-folder file handed to ingest');
+        }
         undelivered.delete(name);
-        log.debug({ file: name, size: content.length }, 'drop-folder file handed to ingest');
       } catch (error) {
-        log.warn({ err: error, file: name }, 'could not enqueue a drop-folder file; will retry');
+        log.warn({ err: error, file: name }, 'could not hand a drop-folder file over; will retry');
       }
     }
+  }
+
+  async function refuse(name: string, size: number, limit: number): Promise<void> {
+    const reason = `not ingested: ${tooLargeReason(size, limit)}`;
+    await options.refused?.({ name, size }, reason);
+    await markFailed(options.folder, name, reason);
+    log.error(
+      { file: name, size, max_mail_bytes: limit },
+      'drop-folder file too large: moved to failed/',
+    );
   }
 
   function runPass(): Promise<void> {

@@ -1,7 +1,7 @@
 // The ingest role: consume `mail.ingest`, store each message, and settle its
 // source (a drop-folder file moves to processed/ or failed/). A job that fails
 // for good is recorded in MongoDB with its reason, so it is visible in the API.
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { JobPayload } from '../queues/catalog.ts';
 import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
 import type { RuntimeContext } from '../runtime/context.ts';
@@ -12,6 +12,7 @@ import { markFailed, markProcessed } from './drop-folder.ts';
 import { ingestEmail } from './ingest/ingest-email.ts';
 import { failureSource } from './ingest/raw-source.ts';
 import type { MessageRecord } from '../store/index.ts';
+import { MailTooLargeError } from './ingest/mail-size.ts';
 
 // Parsing is CPU-bound and mostly synchronous: a few jobs at once keep I/O
 // (GridFS, MongoDB) overlapped without starving the event loop.
@@ -40,9 +41,19 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
       // attemptsStarted counts every start (waits and retries alike): the waits are bounded.
       const waitForParent = job.attemptsStarted <= PARENT_WAITS && token !== undefined;
       const outcome = await ingestEmail(
-        { store, logger: log, waitForParent, deferUnsettled: token !== undefined },
+        {
+          store,
+          logger: log,
+          maxMailBytes: env.POSTROOM_MAX_MAIL_BYTES,
+          waitForParent,
+          deferUnsettled: token !== undefined,
+        },
         payload,
-      );
+      ).catch((error: unknown) => {
+        // Too large now is too large on every retry: failed at once, with the reason.
+        if (error instanceof MailTooLargeError) throw new UnrecoverableError(error.message);
+        throw error;
+      });
       if (outcome.kind === 'deferred') {
         // Not an attempt: the job waits in BullMQ's delayed set and starts again.
         await job.moveToDelayed(Date.now() + PARENT_WAIT_MS, token);

@@ -13,6 +13,10 @@
 // finds another token, or when no renewal has been confirmed for a whole TTL
 // (Redis unreachable): by then the key may have expired and another process may
 // hold it, and two watchers on one mailbox is what the lease exists to prevent.
+// A renewal that finds no key at all (FLUSHALL, eviction, a failover that lost
+// it) takes it again in the same script: nobody holds it at that moment, so
+// keeping the watcher running breaks no exclusivity, and stopping it would only
+// pause the mailbox. The three cases are logged apart: vanished, taken, expired.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -21,11 +25,18 @@ import type { Logger } from '../platform/logger.ts';
 
 export const DEFAULT_LEASE_TTL_MS = 15_000;
 
-// KEYS[1] lease key, ARGV[1] token, ARGV[2] ttl in ms.
-const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+// KEYS[1] lease key, ARGV[1] token, ARGV[2] ttl in ms. Answers {1} renewed,
+// {2} re-taken (the key was gone), or {0, holder} held by another token.
+const RENEW_SCRIPT = `local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1}
 end
-return 0`;
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {2}
+end
+return {0, holder}`;
 
 // KEYS[1] lease key, ARGV[1] token.
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -101,12 +112,18 @@ export class MailboxLease {
     this.stopTimers();
     this.holding = false;
     if (!wasHolding) return;
+    if (await this.deleteOwnKey()) this.log.info('mailbox lease released');
+  }
+
+  /** Compare-and-DEL: true once the key no longer holds this token. */
+  private async deleteOwnKey(): Promise<boolean> {
     try {
       await this.options.redis.eval(RELEASE_SCRIPT, 1, this.key, this.token);
-      this.log.info('mailbox lease released');
+      return true;
     } catch (error) {
       // It expires on its own within the TTL; the next holder only waits longer.
       this.log.warn({ err: error }, 'could not release the mailbox lease; it will expire');
+      return false;
     }
   }
 
@@ -123,14 +140,26 @@ export class MailboxLease {
         this.token,
         this.ttlMs,
       );
-      if (!this.holding) return;
-      if (reply === 1) {
-        this.confirmed(sentAt);
-        if (this.lastRenewError) this.log.info('mailbox lease renewals work again');
-        this.lastRenewError = '';
-      } else {
-        this.lost('taken');
+      const [outcome, holder] = Array.isArray(reply) ? (reply as [number, string?]) : [0];
+      if (!this.holding) {
+        // Given up while the renewal was in flight (the TTL ran out locally): a key it just
+        // renewed or re-took would block the next holder for a whole TTL.
+        if (outcome !== 0) await this.deleteOwnKey();
+        return;
       }
+      if (outcome === 0) {
+        this.lost('taken', holder);
+        return;
+      }
+      this.confirmed(sentAt);
+      if (outcome === 2) {
+        this.log.warn(
+          { reason: 'vanished' },
+          'mailbox lease key vanished from Redis (deleted, flushed or evicted): re-taken by this process',
+        );
+      }
+      if (this.lastRenewError) this.log.info('mailbox lease renewals work again');
+      this.lastRenewError = '';
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (message !== this.lastRenewError) {
@@ -151,16 +180,13 @@ export class MailboxLease {
     this.expiryTimer = setTimeout(() => this.lost('expired'), remaining);
   }
 
-  private lost(reason: LeaseLossReason): void {
+  private lost(reason: LeaseLossReason, holder?: string): void {
     if (!this.holding) return;
     this.holding = false;
     this.stopTimers();
-    this.log.warn(
-      { reason },
-      reason === 'taken'
-        ? 'mailbox lease lost: another process holds it'
-        : 'mailbox lease lost: no renewal confirmed within the TTL',
-    );
+    if (reason === 'taken')
+      this.log.warn({ reason, holder }, 'mailbox lease lost: another process holds it');
+    else this.log.warn({ reason }, 'mailbox lease lost: no renewal confirmed within the TTL');
     try {
       this.options.onLost(reason);
     } catch (error) {

@@ -7,6 +7,7 @@ import { INLINE_RAW_LIMIT_BYTES, type JobPayload } from '../queues/catalog.ts';
 import type { RuntimeContext } from '../runtime/context.ts';
 import type { MailboxRecord } from '../store/index.ts';
 import { startDropFolderWatcher } from './drop-folder-watcher.ts';
+import { tooLargeReason } from './ingest/mail-size.ts';
 import { WatcherSupervisor, type SupervisedWatcher } from './watcher-supervisor.ts';
 
 export interface WatcherRoleOptions {
@@ -21,6 +22,7 @@ export async function startWatcherRole(
   options: WatcherRoleOptions = {},
 ): Promise<void> {
   const { store, logger, queues, env } = context;
+  const maxMailBytes = env.POSTROOM_MAX_MAIL_BYTES;
   const mailboxes = await store.mailboxes.listAll();
   if (mailboxes.length === 0) {
     logger.warn('no mailboxes are configured: the watcher role has nothing to watch');
@@ -84,7 +86,7 @@ export async function startWatcherRole(
           job_id: `skipped-${mailbox._id}-${message.uidvalidity}-${message.uid}`,
           source: { kind: 'imap', uidvalidity: message.uidvalidity, uid: message.uid, name: null },
           raw_source_id: null,
-          reason: `not fetched: ${message.size} bytes is over the size limit`,
+          reason: `not fetched, left on the IMAP server: ${tooLargeReason(message.size, maxMailBytes)}`,
           attempts: 0,
           failed_at: new Date(),
         });
@@ -114,6 +116,8 @@ export async function startWatcherRole(
         sink: imapSink(mailbox),
         logger: log,
         reconcileIntervalMs: options.reconcileIntervalMs,
+        // Sizes come from FETCH RFC822.SIZE: a mail over the limit is never downloaded.
+        maxMessageBytes: maxMailBytes,
         stopTimeoutMs: 3_000,
       });
     }
@@ -124,6 +128,18 @@ export async function startWatcherRole(
         folder,
         logger: log,
         pollIntervalMs: options.dropPollIntervalMs,
+        maxFileBytes: maxMailBytes,
+        refused: (file, reason) =>
+          store.inbound.recordFailure({
+            account_id: mailbox.account_id,
+            mailbox_id: mailbox.key,
+            job_id: `refused-${mailbox._id}-file-${file.name}`,
+            source: { kind: 'file', uidvalidity: null, uid: null, name: file.name },
+            raw_source_id: null,
+            reason,
+            attempts: 0,
+            failed_at: new Date(),
+          }),
         deliver: (file) =>
           queues
             .enqueue('mail.ingest', {

@@ -45,10 +45,33 @@ export function nextEventId(now = Date.now()): string {
   return `${now}-${counter}`;
 }
 
-/** The time part of an event id (for Last-Event-ID), or null when it is not one of ours. */
-export function eventTime(id: string | undefined): number | null {
-  const match = id ? /^(\d{10,16})-\d+$/.exec(id) : null;
-  return match ? Number(match[1]) : null;
+// Event ids carry the publishing host's clock: an id this far ahead of ours is
+// skew between hosts, anything further is not an id we issued.
+export const MAX_EVENT_ID_AHEAD_MS = 5 * 60_000;
+
+export type LastEventId =
+  | { kind: 'none' }
+  /** Catch up on what changed since this time (ms), never later than now. */
+  | { kind: 'since'; ms: number }
+  | { kind: 'invalid'; reason: string };
+
+/**
+ * A client's Last-Event-ID. Only ids we issued are accepted: a malformed one, or
+ * one whose time no Date can hold or that lies ahead of any plausible clock, is
+ * `invalid` (the caller refuses it) rather than quietly read as something else.
+ */
+export function parseLastEventId(id: string | undefined, now = Date.now()): LastEventId {
+  if (id === undefined || id.trim() === '') return { kind: 'none' };
+  const match = /^(\d{1,16})-\d{1,7}$/.exec(id.trim());
+  if (!match) return { kind: 'invalid', reason: 'is not an event id of this stream (<ms>-<n>)' };
+  const ms = Number(match[1]);
+  if (ms > now + MAX_EVENT_ID_AHEAD_MS) {
+    return {
+      kind: 'invalid',
+      reason: 'names a time in the future: it is not an id of this stream',
+    };
+  }
+  return { kind: 'since', ms: Math.min(ms, now) };
 }
 
 export interface Publisher {

@@ -8,10 +8,20 @@
 // changed in MongoDB since that event's time, as message.updated frames plus
 // one conversation.updated; the channel is subscribed before that read, and
 // live events wait behind it, so nothing falls between the two.
+//
+// A Last-Event-ID we never issued (malformed, a time no Date holds, far in the
+// future) is a 400 before the stream starts, not a full catch-up: only a broken
+// client or proxy sends one, a replay of the whole conversation on each such
+// reconnect would hide that at a high price, and an EventSource stops on a
+// non-200 answer instead of reconnecting in a loop.
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { createRedis } from '../../queues/redis.ts';
-import { conversationChannel, eventTime, type PublishedEvent } from '../../realtime/events.ts';
+import {
+  conversationChannel,
+  parseLastEventId,
+  type PublishedEvent,
+} from '../../realtime/events.ts';
 import type { ConversationRecord } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -59,8 +69,18 @@ export function conversationEventRoutes(deps: AgentApiDeps) {
         const header = request.headers['last-event-id'];
         const lastEventId =
           (typeof header === 'string' ? header : undefined) ?? singleParam(query, 'last_event_id');
+        // Refused before the stream starts: an EventSource treats the 400 as final
+        // instead of reconnecting forever (see the file comment).
+        const resume = parseLastEventId(lastEventId);
+        if (resume.kind === 'invalid') {
+          throw new ApiError(
+            'invalid_request',
+            'invalid_last_event_id',
+            `Last-Event-ID ${resume.reason}; reconnect without it for live events only`,
+          );
+        }
+        const since = resume.kind === 'since' ? resume.ms : null;
         const conversation = await conversationOr404(store, account_id, request.params.id);
-        const since = eventTime(lastEventId);
         const channel = conversationChannel(deps.prefix, conversation._id);
         const log = request.log.child({ conversation: conversation._id });
 

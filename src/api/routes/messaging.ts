@@ -9,6 +9,7 @@ import { conversationRedactRoutes } from './conversation-redact.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
 import { messageActionRoutes, type MessageActionDeps } from './message-actions.ts';
+import { messageBodyRoutes } from './message-bodies.ts';
 import { messageReadRoutes } from './messages.ts';
 
 export function messagingRoutes(
@@ -23,6 +24,7 @@ export function messagingRoutes(
     conversationActionRoutes(store),
     conversationRedactRoutes(store),
     messageReadRoutes(store),
+    messageBodyRoutes(store),
     attachmentRoutes(store),
     ...(actions ? [messageActionRoutes(actions)] : []),
   ];

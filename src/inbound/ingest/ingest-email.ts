@@ -35,6 +35,7 @@ import { findCase, threadingMessages } from './find-case.ts';
 import { openCase, participantOf } from './open-case.ts';
 import { quarantine, type Quarantined } from './quarantine.ts';
 import { inboundMessage } from './message-input.ts';
+import { storeBodies } from './large-bodies.ts';
 import { describeSource, loadRawSource } from './raw-source.ts';
 
 export { UNSETTLED_GRACE_MS } from './effects.ts';
@@ -42,6 +43,8 @@ export { UNSETTLED_GRACE_MS } from './effects.ts';
 export interface IngestDeps {
   store: Store;
   logger: Logger;
+  /** POSTROOM_MAX_MAIL_BYTES: a larger source is refused unread (MailTooLargeError). */
+  maxMailBytes: number;
   now?: () => Date;
   /**
    * Answer `deferred`, storing nothing, for a reply to a message not stored (yet): the parent
@@ -87,7 +90,7 @@ export async function ingestEmail(
     throw new Error(`mailbox ${payload.account_id}/${payload.mailbox_id} does not exist`);
   const log = deps.logger.child({ mailbox: mailbox.key, source: describeSource(payload) });
 
-  const raw = await loadRawSource(payload, store, mailbox.drop_folder);
+  const raw = await loadRawSource(payload, store, mailbox.drop_folder, deps.maxMailBytes);
   const created: string[] = [];
   const cleanup = async (): Promise<void> => {
     for (const id of created) await store.files.remove(id).catch(() => undefined);
@@ -180,6 +183,9 @@ export async function ingestEmail(
       rawSourceId = stored.id;
     }
 
+    const bodies = await storeBodies(store, mailbox, email, incoming.message_id);
+    created.push(...bodies.created);
+
     const opened = !conversation;
     for (let attempt = 1; ; attempt++) {
       if (!conversation) {
@@ -207,6 +213,7 @@ export async function ingestEmail(
             conversation,
             participantId: participant?._id ?? null,
             rawSourceId,
+            bodies,
             fromSelf: Boolean(own),
             // Our own mail has no effect on the case to record.
             pendingSince: own ? null : now(),

@@ -2,6 +2,7 @@
 import type { NewMailDecision } from '../../conversations/dedupe.ts';
 import type { ParsedEmail } from '../../mail/parse/index.ts';
 import type { ConversationRecord, NewMessage } from '../../store/index.ts';
+import type { StoredBodies } from './large-bodies.ts';
 
 export function inboundMessage(input: {
   /** The receiving mailbox: the dedupe is per mailbox, whichever case the mail threads into. */
@@ -12,6 +13,8 @@ export function inboundMessage(input: {
   conversation: ConversationRecord;
   participantId: string | null;
   rawSourceId: string;
+  /** The bodies as stored: inline up to the cap, the rest in GridFS (large-bodies.ts). */
+  bodies: Pick<StoredBodies, 'body' | 'html' | 'text_new' | 'body_files'>;
   fromSelf: boolean;
   pendingSince: Date | null;
 }): NewMessage {
@@ -26,9 +29,10 @@ export function inboundMessage(input: {
     kind: 'email',
     visibility: 'external',
     channel: 'email',
-    body: email.text,
-    html: email.html,
-    text_new: email.text_new,
+    body: input.bodies.body,
+    html: input.bodies.html,
+    text_new: input.bodies.text_new,
+    ...(input.bodies.body_files ? { body_files: input.bodies.body_files } : {}),
     subject: email.subject || null,
     mailbox_id: input.mailboxKey,
     participant_id: input.participantId,

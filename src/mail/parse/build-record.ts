@@ -30,6 +30,7 @@ const SIGNIFICANT_HEADERS = [
 // Headers that list addresses, so that every occurrence matters.
 const LIST_VALUED = new Set(['delivered-to', 'x-failed-recipients']);
 const MAX_HEADER_VALUE = 2000;
+const MAX_TEXT_NEW_INPUT_CHARS = 2 * 1024 * 1024;
 const REPORT_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
 const RETURNED_TYPES = new Set([
   'message/rfc822',
@@ -105,7 +106,11 @@ export function buildRecord({
     date: parseDate(firstValue(fields, 'date')),
     text,
     html,
-    text_new: extractNewText(text),
+    // A reply's new text is at its top: past this, the walk over a huge body would
+    // cost copies of it for lines no one keeps (the stored text_new is cut at 1 MiB).
+    text_new: extractNewText(
+      text.length > MAX_TEXT_NEW_INPUT_CHARS ? text.slice(0, MAX_TEXT_NEW_INPUT_CHARS) : text,
+    ),
     headers: significantHeaders(fields),
     attachments: toParsedAttachments(mime.attachments, html),
     auto_submitted: noise.auto_submitted,

@@ -32,6 +32,17 @@ export const emailSchema = subSchema({
   from_self: { type: Boolean, default: false },
 });
 
+const bodyFileSchema = subSchema({
+  gridfs_id: requiredString,
+  size_bytes: { type: Number, required: true },
+  checksum: requiredString,
+});
+
+export const bodyFilesSchema = subSchema({
+  text: nullableSub(bodyFileSchema),
+  html: nullableSub(bodyFileSchema),
+});
+
 const deliveryErrorSchema = subSchema({
   code: nullableString,
   response: nullableString,

@@ -23,6 +23,7 @@ import {
 } from './common.ts';
 import {
   approvalSchema,
+  bodyFilesSchema,
   cancelSchema,
   deliverySchema,
   emailSchema,
@@ -74,6 +75,8 @@ export const messageSchema = new Schema<MessageRecord>(
     html: nullableString,
     text_new: nullableString,
     email: nullableSub(emailSchema),
+    // No default: absent on messages whose bodies are inline (nearly all of them).
+    body_files: { type: bodyFilesSchema },
     raw_source_id: nullableString,
     parse_error: nullableString,
     ingest_pending_since: nullableDate,

@@ -41,6 +41,12 @@ export interface MessageRecord {
   /** The body without quoted history. */
   text_new: string | null;
   email: EmailMeta | null;
+  /**
+   * Full bodies too large to keep inline (see INLINE_BODY_BYTES in the ingest): `body` and
+   * `html` then hold their first bytes and these GridFS files the whole text. Absent or null
+   * when both are inline.
+   */
+  body_files?: BodyFiles | null;
   /** GridFS id of the raw .eml. */
   raw_source_id: string | null;
   parse_error: string | null;
@@ -74,6 +80,18 @@ export interface AttachmentRecord {
   checksum: string | null;
   /** The URL of a link attachment. */
   url: string | null;
+}
+
+export interface BodyFile {
+  gridfs_id: string;
+  size_bytes: number;
+  /** sha256 of the UTF-8 content, hex. */
+  checksum: string;
+}
+
+export interface BodyFiles {
+  text: BodyFile | null;
+  html: BodyFile | null;
 }
 
 export interface EmailAddress {

@@ -22,8 +22,8 @@ export interface FileInfo {
 
 export interface FileMetadata {
   account_id: string;
-  /** What the file is: `raw_source` or `attachment`. */
-  purpose: 'raw_source' | 'attachment';
+  /** What the file is: a raw .eml, an attachment, or a message body too large to keep inline. */
+  purpose: 'raw_source' | 'attachment' | 'body';
   content_type?: string | null;
   mailbox_id?: string | null;
 }
@@ -87,12 +87,22 @@ export function createFilesRepository(connection: Connection) {
       return bucket().openDownloadStream(new mongoose.Types.ObjectId(id)) as unknown as Readable;
     },
 
+    /** The whole content, read into one buffer of the file's size (no second copy). */
     async read(id: string): Promise<Buffer> {
-      const chunks: Buffer[] = [];
-      for await (const chunk of bucket().openDownloadStream(new mongoose.Types.ObjectId(id))) {
-        chunks.push(chunk as Buffer);
+      const objectId = new mongoose.Types.ObjectId(id);
+      const [file] = await bucket().find({ _id: objectId }).toArray();
+      if (!file) throw new Error(`file ${id} not found`);
+      const content = Buffer.allocUnsafe(file.length);
+      let offset = 0;
+      for await (const chunk of bucket().openDownloadStream(objectId)) {
+        const bytes = chunk as Buffer;
+        if (offset + bytes.length > content.length)
+          throw new Error(`file ${id} is longer than its length`);
+        bytes.copy(content, offset);
+        offset += bytes.length;
       }
-      return Buffer.concat(chunks);
+      if (offset !== content.length) throw new Error(`file ${id} is shorter than its length`);
+      return content;
     },
 
     async remove(id: string): Promise<void> {

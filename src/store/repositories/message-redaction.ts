@@ -9,7 +9,7 @@ import type { AttachmentRecord, EmailAddress, MessageRecord } from '../records/m
 export interface RedactionPlan {
   /** The messages that existed when the redaction began. */
   message_ids: string[];
-  /** GridFS ids to delete: attachments' content and raw .eml sources. */
+  /** GridFS ids to delete: attachments' content, raw .eml sources, full bodies. */
   file_ids: string[];
 }
 
@@ -49,12 +49,14 @@ export function createMessageRedaction({ Message }: Models) {
         account_id: accountId,
         conversation_id: conversationId,
       })
-        .select({ _id: 1, 'attachments.gridfs_id': 1, raw_source_id: 1 })
-        .lean<Array<Pick<MessageRecord, '_id' | 'attachments' | 'raw_source_id'>>>()
+        .select({ _id: 1, 'attachments.gridfs_id': 1, raw_source_id: 1, body_files: 1 })
+        .lean<Array<Pick<MessageRecord, '_id' | 'attachments' | 'raw_source_id' | 'body_files'>>>()
         .exec();
       const files = new Set<string>();
       for (const message of messages) {
         if (message.raw_source_id) files.add(message.raw_source_id);
+        if (message.body_files?.text) files.add(message.body_files.text.gridfs_id);
+        if (message.body_files?.html) files.add(message.body_files.html.gridfs_id);
         for (const attachment of message.attachments ?? []) {
           if (attachment.gridfs_id) files.add(attachment.gridfs_id);
         }
@@ -105,6 +107,7 @@ function redactedFields(source: RedactionSource, now: Date): Record<string, unkn
     html: null,
     text_new: null,
     subject: null,
+    body_files: null,
     raw_source_id: null,
     redacted_at: now,
     attachments: (source.attachments ?? []).map(redactAttachment),

@@ -50,6 +50,13 @@ export interface MessageJson {
   email: EmailJson | null;
   delivery: DeliveryJson | null;
   parse_error: string | null;
+  /**
+   * `body` holds only the first MiB of the text: GET /v1/messaging/messages/{id}/body has
+   * all of it (as it has any message's body).
+   */
+  body_truncated: boolean;
+  /** The message has an HTML body: GET /v1/messaging/messages/{id}/html. */
+  has_html: boolean;
   /** Why a draft was rejected (by a human, or by a run that failed for good). */
   rejection: {
     reason: string | null;
@@ -114,6 +121,8 @@ export function serializeMessage(
     email: serializeEmail(message.email),
     delivery: serializeDelivery(message.delivery),
     parse_error: message.parse_error,
+    body_truncated: Boolean(message.body_files?.text),
+    has_html: message.html !== null && message.html !== undefined,
     rejection: message.rejection
       ? {
           reason: message.rejection.reason,

@@ -276,6 +276,41 @@ describe('conversation events (SSE)', () => {
     assert.match(first?.id ?? '', /^\d+-[1-9]\d*$/);
   });
 
+  test('a malformed, out-of-range or far-future Last-Event-ID is a 400 before the stream starts', async () => {
+    const conversation = await createCase(runtime.context.store);
+    const cases: Record<string, string> = {
+      // A day in the year 318857: no Date holds it (it used to end the stream at once).
+      'out of range': '9999999999999999-0',
+      'an hour ahead': `${Date.now() + 3_600_000}-0`,
+      'not an event id': 'hello',
+      'no counter': `${Date.now()}`,
+      'seventeen digits': `${'1'.repeat(17)}-0`,
+    };
+    for (const [what, id] of Object.entries(cases)) {
+      for (const how of ['header', 'query'] as const) {
+        const response = await fetch(
+          `${runtime.api}${eventsPath(conversation._id)}${how === 'query' ? `?last_event_id=${encodeURIComponent(id)}` : ''}`,
+          { headers: { ...auth(), ...(how === 'header' ? { 'last-event-id': id } : {}) } },
+        );
+        assert.equal(response.status, 400, `${what} (${how})`);
+        assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+        const body = (await response.json()) as { error: Record<string, string> };
+        assert.equal(body.error.type, 'invalid_request');
+        assert.equal(body.error.code, 'invalid_last_event_id', what);
+        assert.match(String(body.error.message), /^Last-Event-ID /, what);
+      }
+    }
+  });
+
+  test('a Last-Event-ID a little ahead (clock skew between hosts) catches up from now', async () => {
+    const conversation = await createCase(runtime.context.store);
+    const client = await connect(conversation, { 'last-event-id': `${Date.now() + 60_000}-3` });
+    const [updated] = await client.events(1);
+    assert.equal(updated?.event, 'conversation.updated');
+    assert.equal((updated?.data as Json).id, conversation._id);
+    client.close();
+  });
+
   test('refuses another account, an unknown conversation and bad parameters; readers may listen', async () => {
     const foreign = await createCase(runtime.context.store, { account_id: GLOBEX });
     const other = await fetch(`${runtime.api}${eventsPath(foreign._id)}`, { headers: auth() });

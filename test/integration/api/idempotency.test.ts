@@ -199,6 +199,63 @@ describe('Idempotency-Key', () => {
     assert.equal(read.headers['idempotent-replayed'], undefined);
   });
 
+  test('a body nested 50,000 deep is a 400 before any hashing, with or without a key', async () => {
+    const conv = await createCase(api.store);
+    const url = `/v1/messaging/conversations/${conv._id}/actions/set-status`;
+    const depth = 50_000;
+    const bodies = {
+      objects: `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+      arrays: `${'['.repeat(depth)}${']'.repeat(depth)}`,
+    };
+    for (const [shape, payload] of Object.entries(bodies)) {
+      for (const key of [`k-deep-${shape}`, undefined]) {
+        const res = await api.call('writer', {
+          method: 'POST',
+          url,
+          headers: {
+            'content-type': 'application/json',
+            ...(key ? { 'idempotency-key': key } : {}),
+          },
+          payload,
+        });
+        const label = `${shape}, ${key ? 'with' : 'without'} Idempotency-Key`;
+        assert.equal(res.statusCode, 400, `${label}: ${res.body}`);
+        assert.deepEqual(res.json(), {
+          error: {
+            type: 'invalid_request',
+            code: 'body_too_deep',
+            message: 'the request body is nested deeper than 32 levels',
+          },
+        });
+      }
+    }
+    const stored = await api.store.conversations.get(ACME, conv._id);
+    assert.equal(stored?.workflow_status, 'new', 'nothing ran');
+    // Refused before the key was reserved: the same key still works for a real request.
+    const real = await setStatus(conv._id, 'k-deep-objects', 'open');
+    assert.equal(real.statusCode, 200, real.body);
+    assert.equal(real.headers['idempotent-replayed'], undefined);
+  });
+
+  test('a body with more than 10,000 keys is a 400, with or without a key', async () => {
+    const conv = await createCase(api.store);
+    const wide = `{"workflow_status":"open",${Array.from({ length: 10_000 }, (_, i) => `"k${i}":0`).join(',')}}`;
+    for (const key of ['k-wide', undefined]) {
+      const res = await api.call('writer', {
+        method: 'POST',
+        url: `/v1/messaging/conversations/${conv._id}/actions/set-status`,
+        headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+        payload: wide,
+      });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.deepEqual(res.json().error, {
+        type: 'invalid_request',
+        code: 'body_too_many_keys',
+        message: 'the request body has more than 10000 object keys',
+      });
+    }
+  });
+
   test('records expire after 24 hours and are unique per account and key', async () => {
     const db = internalsOf(api.store).connection.db;
     assert.ok(db);

@@ -16,7 +16,13 @@ const TTL_MS = 2_000;
 // Timers, the event loop and Redis round trips on a busy test machine.
 const SLACK_MS = 1_500;
 
-const logger = capturedLogger('info').logger;
+const captured = capturedLogger('info');
+const logger = captured.logger;
+
+/** The lease's log lines about one key. */
+function linesOf(key: string): Array<Record<string, unknown>> {
+  return captured.lines.filter((line) => line.lease === key);
+}
 let redis: Redis;
 
 before(async () => {
@@ -92,9 +98,46 @@ describe('mailbox lease', () => {
     await waitUntil(() => losses.length > 0, { what: 'the loss to be noticed' });
     assert.deepEqual(losses, ['taken']);
     assert.ok(Date.now() - stolenAt <= TTL_MS / 3 + SLACK_MS, 'noticed at the next renewal');
+    const warned = linesOf(lease.key).find((line) => line.reason === 'taken');
+    assert.equal(warned?.msg, 'mailbox lease lost: another process holds it');
+    assert.equal(warned?.holder, 'another-process', 'the log names the holder');
     assert.equal(lease.held, false);
     await lease.release();
     assert.equal(await redis.get(lease.key), 'another-process');
+  });
+
+  test('a lease key that vanished (FLUSHALL, eviction) is re-taken, and the log says so', async (t) => {
+    const prefix = prefixFor(t, redis);
+    const losses: LeaseLossReason[] = [];
+    const lease = new MailboxLease({
+      redis,
+      prefix,
+      mailboxId: 'vanished',
+      logger,
+      ttlMs: TTL_MS,
+      onLost: (reason) => losses.push(reason),
+    });
+    t.after(() => lease.release());
+    assert.equal(await lease.acquire(), true);
+    // Only this test's key: the shared Redis is never flushed.
+    await redis.del(lease.key);
+    const retaken = await waitUntil(
+      () => linesOf(lease.key).find((line) => line.reason === 'vanished'),
+      { what: 'the vanished key to be noticed' },
+    );
+    assert.equal(
+      retaken.msg,
+      'mailbox lease key vanished from Redis (deleted, flushed or evicted): re-taken by this process',
+    );
+    assert.equal(retaken.level, 'warn');
+    assert.deepEqual(losses, [], 'still the holder: the watcher keeps running');
+    assert.equal(lease.held, true);
+    assert.equal(await redis.get(lease.key), lease.token);
+    assert.ok((await redis.pttl(lease.key)) > 0, 'with its TTL again');
+    assert.ok(
+      !linesOf(lease.key).some((line) => String(line.msg).includes('another process')),
+      'nobody else held it: the log must not say so',
+    );
   });
 
   test('a holder cut off from Redis gives the lease up once a TTL passes without renewal', async (t) => {

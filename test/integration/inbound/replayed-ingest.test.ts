@@ -150,7 +150,11 @@ describe('a replayed ingest', () => {
     await db
       .collection('chat_messages')
       .updateOne({ _id: message._id as never }, { $set: { ingest_pending_since: fresh } });
-    const deps = { store: runtime.context.store, logger: createLogger('silent') };
+    const deps = {
+      store: runtime.context.store,
+      logger: createLogger('silent'),
+      maxMailBytes: runtime.context.env.POSTROOM_MAX_MAIL_BYTES,
+    };
     const payload = imapJob(inline(mail('settling@example.com')));
 
     const deferred = await ingestEmail({ ...deps, deferUnsettled: true }, payload);
@@ -181,7 +185,11 @@ describe('a replayed ingest', () => {
 
     // A replay of the original job (same GridFS source) keeps the file the message points at.
     const outcome = await ingestEmail(
-      { store: runtime.context.store, logger: createLogger('silent') },
+      {
+        store: runtime.context.store,
+        logger: createLogger('silent'),
+        maxMailBytes: runtime.context.env.POSTROOM_MAX_MAIL_BYTES,
+      },
       originalJob,
     );
     assert.equal(outcome.kind, 'duplicate');

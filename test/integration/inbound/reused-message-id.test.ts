@@ -188,14 +188,25 @@ describe('a reused Message-ID', () => {
       raw_source_id: 'legacy-raw',
       email: { message_id: legacyId },
     });
-    const outcome = await ingestEmail({ store, logger: createLogger('silent') }, job(raw));
+    const outcome = await ingestEmail(
+      {
+        store,
+        logger: createLogger('silent'),
+        maxMailBytes: runtime.context.env.POSTROOM_MAX_MAIL_BYTES,
+      },
+      job(raw),
+    );
     assert.equal(outcome.kind, 'duplicate');
     assert.equal(outcome.message?.email?.message_id, legacyId);
   });
 
   test('concurrent ingests: two different mails with one id both stored, two copies of one stored once', async () => {
     const { store } = runtime.context;
-    const deps = { store, logger: createLogger('silent') };
+    const deps = {
+      store,
+      logger: createLogger('silent'),
+      maxMailBytes: runtime.context.env.POSTROOM_MAX_MAIL_BYTES,
+    };
     for (let round = 0; round < 5; round++) {
       const id = newMessageId(`race${round}`);
       const a = buildMail({ messageId: id, from: 'ann@example.com', body: `First ${round}` });

@@ -37,6 +37,9 @@ before(async () => {
         v1.post('/echo', async (request) =>
           validate('body', z.object({ n: z.number().int() }), request.body),
         );
+        v1.post('/strict', async (request) =>
+          validate('body', z.object({ n: z.number().int() }).strict(), request.body),
+        );
         v1.get('/boom', async () => {
           throw new Error('secret internals');
         });
@@ -110,6 +113,44 @@ describe('api skeleton', () => {
     });
     assert.equal(badField.statusCode, 400);
     assert.match(badField.json().error.message, /^body\.n: /);
+  });
+
+  test('bodies too deep or too wide are refused at parse time, naming the limit', async () => {
+    const post = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/echo',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload,
+      });
+    const deep = await post(`${'['.repeat(50_000)}${']'.repeat(50_000)}`);
+    assert.equal(deep.statusCode, 400);
+    assert.deepEqual(deep.json().error, {
+      type: 'invalid_request',
+      code: 'body_too_deep',
+      message: 'the request body is nested deeper than 32 levels',
+    });
+    // At the limit the body parses, and the route decides.
+    const atLimit = await post(`{"n":${'['.repeat(31)}${']'.repeat(31)}}`);
+    assert.equal(atLimit.statusCode, 400);
+    assert.match(atLimit.json().error.message, /^body\.n: /);
+    const wide = await post(`{${Array.from({ length: 10_001 }, (_, i) => `"k${i}":1`).join(',')}}`);
+    assert.equal(wide.json().error.code, 'body_too_many_keys');
+    // Under the limit, unknown keys are named, a few of them: not a 100 KB message.
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/strict',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: `{"n":1,${Array.from({ length: 9_000 }, (_, i) => `"k${i}":1`).join(',')}}`,
+    });
+    assert.equal(unknown.statusCode, 400);
+    assert.equal(
+      unknown.json().error.message,
+      'body: Unrecognized keys: "k0", "k1", "k2", "k3", "k4" and 8995 more',
+    );
+    // Brackets and colons inside strings are text, not structure.
+    const text = await post(JSON.stringify({ n: 1, note: '[[[[{{{{:::'.repeat(5_000) }));
+    assert.equal(text.statusCode, 200, text.body);
   });
 
   test('an empty body sent as application/json counts as no fields', async () => {

@@ -13,6 +13,7 @@ describe('parseEnv', () => {
     assert.deepEqual(env.POSTROOM_ROLES, [...ROLES]);
     assert.equal(env.POSTROOM_QUEUE_PREFIX, 'postroom');
     assert.equal(env.LOG_LEVEL, 'info');
+    assert.equal(env.POSTROOM_MAX_MAIL_BYTES, 50 * 1024 * 1024);
   });
 
   test('the result is frozen', () => {
@@ -63,6 +64,9 @@ describe('parseEnv', () => {
       '10',
       /POSTROOM_ATTACHMENT_URL_TTL_SECONDS: must be at least 60/,
     ],
+    ['POSTROOM_MAX_MAIL_BYTES', '50MB', /POSTROOM_MAX_MAIL_BYTES: must be a number of bytes/],
+    ['POSTROOM_MAX_MAIL_BYTES', '100', /POSTROOM_MAX_MAIL_BYTES: must be at least 1024/],
+    ['POSTROOM_MAX_MAIL_BYTES', '1073741824', /POSTROOM_MAX_MAIL_BYTES: must be at most/],
   ];
   for (const [name, value, message] of bad) {
     test(`${name}=${value} is refused naming the variable`, () => {

@@ -41,6 +41,8 @@ const MESSAGE_EXTRAS = [
   'email',
   'delivery',
   'parse_error',
+  'body_truncated',
+  'has_html',
   'rejection',
   'cancel',
   'approval',
