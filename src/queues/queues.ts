@@ -72,8 +72,15 @@ export function createQueues(redisUrl: string, prefix: string, logger: Logger): 
       return jobId;
     },
     async close() {
-      await Promise.all([...queues.values()].map((queue) => queue.close()));
+      // The queues share one connection, which BullMQ leaves to us to close. A
+      // queue still initializing (its version check) when it closes has already
+      // dropped its error listeners, and the failed check would then surface as
+      // an unhandled rejection: so close the connection first, let every queue
+      // settle its initialization while our listener still hears its error,
+      // and only then close them.
       connection.disconnect();
+      await Promise.allSettled([...queues.values()].map((queue) => queue.waitUntilReady()));
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
     },
   };
 }

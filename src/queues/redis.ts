@@ -10,7 +10,12 @@ export type RedisPurpose = 'worker' | 'producer' | 'subscriber' | 'command';
 const PURPOSE_OPTIONS: Record<RedisPurpose, RedisOptions> = {
   worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
   subscriber: { maxRetriesPerRequest: null, enableReadyCheck: false },
-  producer: { maxRetriesPerRequest: 2, enableOfflineQueue: false },
+  // No ready check: with the offline queue off, ioredis sends its INFO check
+  // as an ordinary command, and a connection closed between 'connect' and
+  // 'ready' (a stop right after a start, Redis going away) rejects it with
+  // nobody to catch it. A Redis still LOADING fails the command instead, which
+  // callers of a producer handle like any other failure.
+  producer: { maxRetriesPerRequest: 2, enableOfflineQueue: false, enableReadyCheck: false },
   // Leases and pub/sub publishing: queue briefly while (re)connecting, then fail.
   command: { maxRetriesPerRequest: 2, enableOfflineQueue: true },
 };
