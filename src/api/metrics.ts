@@ -7,6 +7,12 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobsCompleted: Counter<'queue' | 'outcome'>;
+  /** Looks in a Sent folder for an attempt whose outcome a crash lost: found | not_found | failed. */
+  deliverySentChecks: Counter<'result'>;
+  /** Attempts sent again although the one before may have gone out, by ResendReason. */
+  deliveryResends: Counter<'reason'>;
+  /** Copies of sent replies filed by Postroom (append_sent): appended | present | failed | paused. */
+  deliverySentCopies: Counter<'result'>;
 }
 
 export function createMetrics(): Metrics {
@@ -25,6 +31,24 @@ export function createMetrics(): Metrics {
       name: 'postroom_jobs_total',
       help: 'Jobs finished by queue and outcome',
       labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    }),
+    deliverySentChecks: new Counter({
+      name: 'postroom_delivery_sent_checks_total',
+      help: 'Sent-folder searches for interrupted delivery attempts, by result',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    deliveryResends: new Counter({
+      name: 'postroom_delivery_resends_total',
+      help: 'Interrupted delivery attempts sent again, by why the earlier one could not be confirmed',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    deliverySentCopies: new Counter({
+      name: 'postroom_delivery_sent_copies_total',
+      help: 'Copies of sent replies appended to the Sent folder (append_sent), by result',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

@@ -94,6 +94,13 @@ function schemas(env: NodeJS.ProcessEnv) {
       // replies to) every old thread: the first sync of a folder, and a resync
       // after UIDVALIDITY changes, take mail from the last N days only. null: all.
       history_days: z.number().int().min(0).max(36_500).nullable().default(7),
+      // Where sent replies are looked for (and put, with append_sent) so an
+      // attempt whose outcome a crash lost is not sent twice. null: the folder
+      // the server marks \Sent (SPECIAL-USE); a path overrides it.
+      sent_folder: z.string().min(1).nullable().default(null),
+      // Off by default: Gmail and Microsoft 365 file what their SMTP accepts
+      // into Sent themselves, and a second copy there would be Postroom's.
+      append_sent: z.boolean().default(false),
     })
     .strict();
 

@@ -5,25 +5,23 @@
 // `delivery.attempts` is the number of transactions begun.
 //
 // Order of an email attempt (each step written down before the next runs):
-//   fix headers once → count the attempt (sending_at) → send → receipt in
-//   Redis → sent with the next sequence → case effects.
+//   fix headers once → settle an attempt a crash left unrecorded (receipt,
+//   else the Sent folder: sent-folder-steps.ts) → count the attempt
+//   (sending_at) → send → receipt in Redis → copy to Sent (append_sent) →
+//   sent with the next sequence → case effects.
 import { randomBytes } from 'node:crypto';
-import type { Bootstrap } from '../config/bootstrap-schema.ts';
-import type { Outbound } from '../mail/smtp/types.ts';
-import type { Logger } from '../platform/logger.ts';
+import type { SentFolderRoute } from '../mail/imap/sent-folder-types.ts';
 import type { JobPayload } from '../queues/catalog.ts';
-import type { Publisher } from '../realtime/events.ts';
 import type {
   ConversationRecord,
   DeliveryError,
   EmailMeta,
   MailboxRecord,
   MessageRecord,
-  Store,
 } from '../store/index.ts';
 import { retryDelay } from './backoff.ts';
 import { classifyDeliveryFailure, toSendFailure } from './classify.ts';
-import { afterFailed, afterSent } from './effects.ts';
+import { afterFailed } from './effects.ts';
 import { ownAddressBook } from '../conversations/own-address.ts';
 import {
   outboundMeta,
@@ -32,34 +30,17 @@ import {
   subjectOf,
   toOutboundMail,
 } from './outbound-email.ts';
-import type { Receipts } from './receipts.ts';
-import { outboundRoute } from './route.ts';
-
-export interface DeliveryDeps {
-  store: Store;
-  outbound: Outbound;
-  receipts: Receipts;
-  publisher: Publisher;
-  bootstrap: Bootstrap;
-  logger: Logger;
-  /**
-   * Deadline of one send. Past it the attempt is aborted and counted as a
-   * transient failure: connection and greeting timeouts (10 s each) and the
-   * 30 s socket timeout do not notice a server that trickles its replies.
-   */
-  sendTimeoutMs: number;
-}
-
-export type DeliveryOutcome =
-  | { kind: 'sent'; message: MessageRecord }
-  /** Not due yet (early or duplicate job, or a retry's backoff): run again at `at`. */
-  | { kind: 'wait'; at: Date }
-  /** A transient failure recorded; the next attempt is due at `at`. */
-  | { kind: 'retry'; at: Date; attempts: number; code: string }
-  | { kind: 'failed'; code: string }
-  | { kind: 'canceled'; reason: string }
-  /** Nothing to do: gone, already sent, failed or canceled. */
-  | { kind: 'skipped'; reason: string };
+import {
+  cancel,
+  fail,
+  recipientList,
+  recordSent,
+  refuse,
+  type DeliveryDeps,
+  type DeliveryOutcome,
+} from './outcomes.ts';
+import { outboundRoute, sentFolderRoute } from './route.ts';
+import { fileSentCopy, settlePriorAttempt } from './sent-folder-steps.ts';
 
 type Prepared = MessageRecord & { email: EmailMeta & { message_id: string } };
 
@@ -117,9 +98,33 @@ async function deliverEmail(
   if ('refused' in recipients) {
     return refuse(deps, prepared, recipients.refused.code, recipients.refused.message);
   }
-  // The server took it on an earlier run, which died before recording it.
-  const receipt = await receipts.get(prepared._id);
-  if (receipt) return recordSent(deps, prepared, new Date(receipt.sent_at), conversation);
+  const replyTo = replyToAddress(mailbox.address, conversation.email_thread?.reply_token ?? null);
+  // Only SMTP can duplicate: a resent outbox file replaces the first.
+  const sent = route.kind === 'smtp' ? sentFolderRoute(mailbox, deps.bootstrap) : null;
+  const copyTo: SentFolderRoute | null = sent?.append ? sent.route : null;
+  const runLog = deps.logger.child({ message: prepared._id, mailbox: mailbox.key });
+  const prior = await settlePriorAttempt(
+    deps,
+    prepared,
+    mailbox,
+    sent?.route ?? null,
+    await receipts.get(prepared._id),
+    runLog,
+  );
+  switch (prior.kind) {
+    case 'record_sent':
+      // A receipt proves the 250, not the copy: the run that got it may have died before filing it.
+      if (copyTo && prior.confirmed_by === 'receipt') {
+        await fileSentCopy(deps, copyTo, toOutboundMail(prepared, replyTo), true, runLog);
+      }
+      return recordSent(deps, prepared, prior.sent_at, conversation);
+    case 'wait':
+      return { kind: 'wait', at: prior.at };
+    case 'moved':
+      return afterLostClaim(deps, prepared);
+    case 'send':
+      break;
+  }
 
   const policy = mailbox.delivery;
   const attemptsSoFar = prepared.delivery?.attempts ?? 0;
@@ -155,18 +160,11 @@ async function deliverEmail(
     message_id: started._id,
   });
 
-  const replyTo = replyToAddress(mailbox.address, conversation.email_thread?.reply_token ?? null);
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(deps.sendTimeoutMs)]);
+  const mail = toOutboundMail(started, replyTo);
+  let response: string;
   try {
-    const result = await deps.outbound.send(route, toOutboundMail(started, replyTo), deadline);
-    const sentAt = new Date();
-    const unrecorded = await receipts.put(started._id, {
-      sent_at: sentAt.toISOString(),
-      response: result.response,
-    });
-    if (unrecorded) log.warn({ err: unrecorded }, 'could not write the sent receipt');
-    log.info({ response: result.response }, 'message delivered');
-    return await recordSent(deps, started, sentAt, conversation);
+    response = (await deps.outbound.send(route, mail, deadline)).response;
   } catch (error) {
     const failure = toSendFailure(error);
     const verdict = classifyDeliveryFailure(failure);
@@ -199,6 +197,15 @@ async function deliverEmail(
     }
     return fail(deps, started, recorded);
   }
+  // The server took the mail: from here on nothing may count as a send failure
+  // (a MongoDB error below retries the job, which finds the receipt).
+  const sentAt = new Date();
+  const unrecorded = await receipts.put(started._id, { sent_at: sentAt.toISOString(), response });
+  if (unrecorded) log.warn({ err: unrecorded }, 'could not write the sent receipt');
+  log.info({ response }, 'message delivered');
+  // Before recording: a crash in between leaves the receipt, whose run files the copy then.
+  if (copyTo) await fileSentCopy(deps, copyTo, mail, false, log);
+  return recordSent(deps, started, sentAt, conversation);
 }
 
 /** The Message-ID and thread headers, fixed once and stored before the first attempt. */
@@ -246,71 +253,4 @@ async function afterLostClaim(
   const due = dueAt(now);
   // Due but unclaimable would be a bug in the filter; wait a second rather than spin.
   return { kind: 'wait', at: due.getTime() > Date.now() ? due : new Date(Date.now() + 1_000) };
-}
-
-/** `conversation`: the case as read at the start of this run (see afterSent). */
-async function recordSent(
-  deps: DeliveryDeps,
-  message: MessageRecord,
-  sentAt: Date,
-  conversation: ConversationRecord,
-): Promise<DeliveryOutcome> {
-  const { store } = deps;
-  const sent = await store.delivery.markSent(message, sentAt);
-  if (!sent) {
-    // Canceled while the attempt was in flight: the customer has the mail anyway.
-    const late = await store.delivery.recordLateSend(message.account_id, message._id, sentAt);
-    deps.logger.error(
-      { message: message._id, status: late?.status },
-      'message delivered after it stopped being scheduled (canceled during the send)',
-    );
-    return { kind: 'skipped', reason: 'sent_after_cancel' };
-  }
-  await afterSent(deps, sent, conversation);
-  return { kind: 'sent', message: sent };
-}
-
-async function fail(
-  deps: DeliveryDeps,
-  message: MessageRecord,
-  error: DeliveryError,
-): Promise<DeliveryOutcome> {
-  const failed = await deps.store.delivery.markFailed(message.account_id, message._id, error);
-  if (!failed) return { kind: 'skipped', reason: 'not_scheduled' };
-  deps.logger.error(
-    { message: failed._id, code: error.code, attempts: failed.delivery?.attempts },
-    'delivery failed for good',
-  );
-  await afterFailed(deps, failed, recipientList(failed));
-  return { kind: 'failed', code: error.code ?? 'unknown' };
-}
-
-/** A message that can never be sent as it is: failed without an attempt. */
-function refuse(
-  deps: DeliveryDeps,
-  message: MessageRecord,
-  code: string,
-  why: string,
-): Promise<DeliveryOutcome> {
-  return fail(deps, message, { code, response: null, message: why });
-}
-
-async function cancel(
-  deps: DeliveryDeps,
-  message: MessageRecord,
-  reason: string,
-): Promise<DeliveryOutcome> {
-  const canceled = await deps.store.delivery.cancel(message.account_id, message._id, reason);
-  if (canceled) {
-    await deps.publisher.publish({
-      type: 'message.updated',
-      conversation_id: canceled.conversation_id,
-      message_id: canceled._id,
-    });
-  }
-  return { kind: 'canceled', reason };
-}
-
-function recipientList(message: MessageRecord): string {
-  return (message.email?.to ?? []).map((a) => a.address).join(', ');
 }

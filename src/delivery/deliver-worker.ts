@@ -5,13 +5,15 @@
 // the SMTP attempts against the mailbox's max_attempts. BullMQ's own attempts
 // (catalog) only retry infrastructure errors (MongoDB or Redis down mid-run).
 import { DelayedError } from 'bullmq';
+import { createSentFolders } from '../mail/imap/sent-folder.ts';
 import { createOutbound } from '../mail/smtp/outbound.ts';
 import { JOBS } from '../queues/catalog.ts';
 import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
 import { redisPublisher } from '../realtime/events.ts';
 import type { RuntimeContext } from '../runtime/context.ts';
 import { INFRA_BACKOFF_CAP_MS, INFRA_BACKOFF_JITTER, retryDelay } from './backoff.ts';
-import { deliverMessage, type DeliveryDeps } from './deliver-message.ts';
+import { deliverMessage } from './deliver-message.ts';
+import type { DeliveryDeps } from './outcomes.ts';
 import { redisReceipts } from './receipts.ts';
 
 // Sends mostly wait on remote servers; each mailbox's pool (pool_size,
@@ -34,9 +36,12 @@ function startDeliveryWorker(
   const { env } = context;
   const outbound = createOutbound();
   const logger = context.logger.child({ component: 'delivery' });
+  const sentFolders = createSentFolders(logger.child({ component: 'sent-folder' }));
   const deps: DeliveryDeps = {
     store: context.store,
     outbound,
+    sentFolders,
+    metrics: context.metrics,
     receipts: redisReceipts(context.redis, env.POSTROOM_QUEUE_PREFIX),
     publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
     bootstrap: context.bootstrap,
@@ -79,10 +84,15 @@ function startDeliveryWorker(
       },
     },
   );
-  return { worker, closeOutbound: () => outbound.close() };
+  return {
+    worker,
+    closeOutbound: async () => {
+      await Promise.all([outbound.close(), sentFolders.close()]);
+    },
+  };
 }
 
-/** Start the worker; on shutdown it drains first, then the SMTP pools close. */
+/** Start the worker; on shutdown it drains first, then the SMTP pools and IMAP sessions close. */
 export async function startDeliveryRole(context: RuntimeContext): Promise<void> {
   const { worker, closeOutbound } = startDeliveryWorker(context);
   // Later registrations close first: the worker stops and drains before its pools go.

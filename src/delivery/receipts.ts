@@ -2,7 +2,8 @@
 // message, before MongoDB records it. If recording fails (MongoDB blip,
 // crash) the job runs again, finds the receipt and only records: the mail is
 // not sent twice. This narrows a duplicate to a crash in the milliseconds
-// between the server's 250 and this write.
+// between the server's 250 and this write; on a mailbox with IMAP the Sent
+// folder is asked about that case too (prior-attempt.ts).
 import type { Redis } from 'ioredis';
 
 // As long as a failed job is kept (queues.ts RETENTION): any re-run of the

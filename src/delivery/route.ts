@@ -1,8 +1,16 @@
-// Where a mailbox's mail goes: the stored outbound settings plus the SMTP
-// password, which lives only in the parsed config (never in MongoDB).
-import type { Bootstrap } from '../config/bootstrap-schema.ts';
+// Where a mailbox's mail goes, and where its Sent folder is: the stored
+// settings plus the SMTP and IMAP passwords, which live only in the parsed
+// config (never in MongoDB).
+import type { Bootstrap, MailboxConfig } from '../config/bootstrap-schema.ts';
+import type { SentFolderRoute } from '../mail/imap/sent-folder-types.ts';
 import type { OutboundRoute } from '../mail/smtp/types.ts';
 import type { MailboxRecord } from '../store/index.ts';
+
+function configOf(mailbox: MailboxRecord, bootstrap: Bootstrap): MailboxConfig | undefined {
+  return bootstrap.accounts
+    .find((account) => account.id === mailbox.account_id)
+    ?.mailboxes.find((m) => m.id === mailbox.key);
+}
 
 export function outboundRoute(mailbox: MailboxRecord, bootstrap: Bootstrap): OutboundRoute | null {
   const { outbound } = mailbox;
@@ -12,10 +20,7 @@ export function outboundRoute(mailbox: MailboxRecord, bootstrap: Bootstrap): Out
     case 'smtp': {
       const smtp = outbound.smtp;
       if (!smtp) return null;
-      const config = bootstrap.accounts
-        .find((account) => account.id === mailbox.account_id)
-        ?.mailboxes.find((m) => m.id === mailbox.key);
-      const auth = config?.smtp?.auth;
+      const auth = configOf(mailbox, bootstrap)?.smtp?.auth;
       return {
         kind: 'smtp',
         key: `${mailbox.account_id}/${mailbox.key}`,
@@ -27,4 +32,25 @@ export function outboundRoute(mailbox: MailboxRecord, bootstrap: Bootstrap): Out
       };
     }
   }
+}
+
+/** The mailbox's Sent folder (null without IMAP), and whether Postroom files replies there. */
+export function sentFolderRoute(
+  mailbox: MailboxRecord,
+  bootstrap: Bootstrap,
+): { route: SentFolderRoute; append: boolean } | null {
+  const { imap } = mailbox;
+  const pass = configOf(mailbox, bootstrap)?.imap?.auth.pass;
+  if (!imap || !pass) return null;
+  return {
+    route: {
+      key: `${mailbox.account_id}/${mailbox.key}`,
+      host: imap.host,
+      port: imap.port,
+      secure: imap.secure,
+      auth: { user: imap.user, pass },
+      folder: imap.sent_folder ?? null,
+    },
+    append: imap.append_sent === true,
+  };
 }

@@ -3,8 +3,9 @@
 // the enqueue), or finished while MongoDB still says scheduled (a worker died
 // after sending but before recording it, or mid-send). Each is handed to
 // delivery again; the job id is the message id, so two reconcilers doing it
-// at once make one job, and the worker re-sends with the Message-ID fixed at
-// the first attempt.
+// at once make one job, and the worker settles an interrupted attempt first
+// (its receipt, else the mailbox's Sent folder: delivery/prior-attempt.ts)
+// and only then sends again, with the Message-ID fixed at the first attempt.
 import { JOBS } from '../queues/catalog.ts';
 import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';

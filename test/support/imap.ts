@@ -81,3 +81,55 @@ export async function appendMessage(
     await client.logout().catch(() => undefined);
   }
 }
+
+async function withUser<T>(
+  server: Pick<TestImapServer, 'host' | 'port' | 'password'>,
+  user: string,
+  work: (client: ImapFlow) => Promise<T>,
+): Promise<T> {
+  const client = new ImapFlow({
+    host: server.host,
+    port: server.port,
+    secure: false,
+    auth: { user, pass: server.password },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}
+
+/** Create `folder` of `user` (the test Dovecot marks "Sent" \Sent but creates it on demand). */
+export async function createFolder(
+  server: Pick<TestImapServer, 'host' | 'port' | 'password'>,
+  user: string,
+  folder: string,
+): Promise<void> {
+  await withUser(server, user, async (client) => {
+    await client.mailboxCreate(folder);
+  });
+}
+
+/** The bare Message-ID of every message in `folder` of `user`, in UID order (one entry per copy). */
+export async function folderMessageIds(
+  server: Pick<TestImapServer, 'host' | 'port' | 'password'>,
+  user: string,
+  folder: string,
+): Promise<string[]> {
+  return withUser(server, user, async (client) => {
+    const lock = await client.getMailboxLock(folder, { readOnly: true });
+    try {
+      const ids: string[] = [];
+      if (client.mailbox === false || client.mailbox.exists === 0) return ids;
+      for await (const message of client.fetch('1:*', { envelope: true, uid: true })) {
+        ids.push((message.envelope?.messageId ?? '').replace(/^<|>$/g, ''));
+      }
+      return ids;
+    } finally {
+      lock.release();
+    }
+  });
+}

@@ -1,4 +1,5 @@
-// Opening and closing one imapflow connection the way the watcher needs it.
+// Opening and closing one imapflow connection the way the watcher (and
+// delivery's Sent-folder connection) needs it.
 import { ImapFlow } from 'imapflow';
 import type { Logger } from '../../platform/logger.ts';
 import { imapflowLogger } from './imap-logger.ts';
@@ -24,7 +25,11 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /** A client not yet connected; its log lines and imapflow's carry `connectionId`. */
-export function createImapClient(imap: ImapSettings, connectionId: string, log: Logger): ImapFlow {
+export function createImapClient(
+  imap: Pick<ImapSettings, 'host' | 'port' | 'secure' | 'auth'>,
+  connectionId: string,
+  log: Logger,
+): ImapFlow {
   const client = new ImapFlow({
     host: imap.host,
     port: imap.port,
@@ -33,7 +38,8 @@ export function createImapClient(imap: ImapSettings, connectionId: string, log: 
     id: connectionId,
     logger: imapflowLogger(log),
     clientInfo: { name: 'Postroom' },
-    // IDLE is started by the watcher after each pass, not by imapflow's 15 s inactivity timer.
+    // IDLE is started by the watcher after each pass, not by imapflow's 15 s
+    // inactivity timer (delivery's connection never idles: it closes when quiet).
     disableAutoIdle: true,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
   });

@@ -1,7 +1,8 @@
-// One message's nodemailer options. nodemailer builds every header (encoding,
-// folding, angle brackets, the multipart/alternative body): nothing here joins
-// MIME by hand, so a name with a comma or a non-ASCII subject stays well formed.
-import type { SendMailOptions } from 'nodemailer';
+// One message's nodemailer options, and its bytes built from them. nodemailer
+// builds every header (encoding, folding, angle brackets, the
+// multipart/alternative body): nothing here joins MIME by hand, so a name with
+// a comma or a non-ASCII subject stays well formed.
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { textToHtml } from './text-html.ts';
 import type { MailAddress, OutboundMail } from './types.ts';
 
@@ -27,4 +28,20 @@ export function mailOptions(mail: OutboundMail): SendMailOptions {
     disableFileAccess: true,
     disableUrlAccess: true,
   };
+}
+
+// Built in memory, CRLF line ends: byte for byte what SMTP would carry.
+const composer = nodemailer.createTransport({
+  streamTransport: true,
+  buffer: true,
+  newline: 'windows',
+});
+
+/**
+ * The message as SMTP carries it (the outbox file, the Sent folder's copy).
+ * Each build draws its own MIME boundaries; every header is the same.
+ */
+export async function renderMessage(mail: OutboundMail): Promise<Buffer> {
+  const info = await composer.sendMail(mailOptions(mail));
+  return Buffer.isBuffer(info.message) ? info.message : Buffer.from(String(info.message));
 }

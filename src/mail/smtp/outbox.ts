@@ -5,16 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
-import { mailOptions } from './compose.ts';
+import { renderMessage } from './compose.ts';
 import type { OutboundMail, SendReceipt } from './types.ts';
-
-// Built in memory, CRLF line ends: byte for byte what SMTP would carry.
-const composer = nodemailer.createTransport({
-  streamTransport: true,
-  buffer: true,
-  newline: 'windows',
-});
 
 export function outboxFileName(messageId: string): string {
   // Message-IDs are ours (random.msg_id@domain), but a path separator must never get through.
@@ -22,8 +14,7 @@ export function outboxFileName(messageId: string): string {
 }
 
 export async function writeToOutbox(dir: string, mail: OutboundMail): Promise<SendReceipt> {
-  const info = await composer.sendMail(mailOptions(mail));
-  const raw = Buffer.isBuffer(info.message) ? info.message : Buffer.from(String(info.message));
+  const raw = await renderMessage(mail);
   await mkdir(dir, { recursive: true });
   const name = outboxFileName(mail.messageId);
   const target = join(dir, name);

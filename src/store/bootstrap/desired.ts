@@ -109,6 +109,8 @@ export function desiredMailbox(
           folder: imap.folder,
           mark_seen: imap.mark_seen,
           history_days: imap.history_days,
+          sent_folder: imap.sent_folder,
+          append_sent: imap.append_sent,
         }
       : null,
     drop_folder: config.drop_folder ?? null,

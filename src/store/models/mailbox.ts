@@ -21,6 +21,8 @@ const imapSchema = subSchema({
   folder: requiredString,
   mark_seen: { type: Boolean, required: true },
   history_days: { type: Number, default: null },
+  sent_folder: nullableString,
+  append_sent: { type: Boolean, default: false },
 });
 
 const smtpSchema = subSchema({

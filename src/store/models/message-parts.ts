@@ -57,6 +57,8 @@ export const deliverySchema = subSchema({
   // Set when an attempt starts, cleared when its outcome is recorded: a value
   // left behind marks a send interrupted by a crash (delivery/, the reconciler).
   sending_at: nullableDate,
+  // Failed Sent-folder checks of that interrupted attempt (delivery/prior-attempt.ts).
+  sent_checks: { type: Number, default: 0 },
 });
 
 export const approvalSchema = subSchema({

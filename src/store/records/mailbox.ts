@@ -34,6 +34,10 @@ export interface MailboxImap {
   mark_seen: boolean;
   /** See ImapSettings.history_days. */
   history_days: number | null;
+  /** The Sent folder's path; null: the one the server marks \Sent (SPECIAL-USE). */
+  sent_folder: string | null;
+  /** Postroom APPENDs each sent reply to the Sent folder (servers that do not file sent mail). */
+  append_sent: boolean;
 }
 
 export interface MailboxOutbound {

@@ -131,6 +131,11 @@ export interface DeliveryState {
   sent_at: Date | null;
   /** When the attempt in progress began; null between attempts (absent on older documents). */
   sending_at?: Date | null;
+  /**
+   * Failed looks in the Sent folder for the attempt in `sending_at` after its
+   * outcome was lost (delivery/prior-attempt.ts); 0 again when an attempt begins.
+   */
+  sent_checks?: number;
 }
 
 export interface DeliveryError {

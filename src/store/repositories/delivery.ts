@@ -22,6 +22,7 @@ const EMPTY_DELIVERY: Required<DeliveryState> = {
   next_attempt_at: null,
   sent_at: null,
   sending_at: null,
+  sent_checks: 0,
 };
 
 // As appendSent: each round of the sequence race has one winner.
@@ -181,6 +182,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           $set: {
             'delivery.sending_at': now,
             'delivery.next_attempt_at': null,
+            'delivery.sent_checks': 0,
             ...email,
           },
         },
@@ -202,6 +204,35 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
         'delivery.next_attempt_at': nextAttemptAt,
         'delivery.sending_at': null,
       });
+    },
+
+    /**
+     * A look in the Sent folder for an interrupted attempt failed: count it and
+     * look again at `nextCheckAt`. Only while that same attempt is the one left
+     * unrecorded (same `sending_at`), so a stale run cannot count against a new one.
+     */
+    async recordSentCheckFailure(
+      message: SeenMessage,
+      error: DeliveryError,
+      nextCheckAt: Date,
+    ): Promise<MessageRecord | null> {
+      const sendingAt = message.delivery?.sending_at;
+      if (!sendingAt) return null;
+      return Message.findOneAndUpdate(
+        {
+          _id: message._id,
+          account_id: message.account_id,
+          status: 'scheduled',
+          'delivery.sending_at': sendingAt,
+        },
+        {
+          $inc: { 'delivery.sent_checks': 1 },
+          $set: { 'delivery.last_error': error, 'delivery.next_attempt_at': nextCheckAt },
+        },
+        { returnDocument: 'after' },
+      )
+        .lean<MessageRecord>()
+        .exec();
     },
 
     /** Failed for good (permanent error or attempts used up). */

@@ -118,6 +118,32 @@ describe("delivery writes from the caller's copy", () => {
     assert.equal((await store.messages.get('acme', later._id))?.delivery?.attempts, 0);
   });
 
+  test('recordSentCheckFailure counts against the interrupted attempt only; the next attempt starts at 0', async () => {
+    const conversation = await openCase();
+    const reply = await preparedReply(conversation);
+    const started = await store.delivery.beginAttempt(reply, 'Re: order');
+    assert.ok(started?.delivery?.sending_at);
+    const error = { code: 'sent_check_failed', response: null, message: 'IMAP down' };
+    const at = new Date(Date.now() + 5_000);
+    const once = await store.delivery.recordSentCheckFailure(started, error, at);
+    assert.equal(once?.delivery?.sent_checks, 1);
+    assert.deepEqual(once?.delivery?.next_attempt_at, at);
+    assert.equal(once?.delivery?.last_error?.code, 'sent_check_failed');
+    assert.deepEqual(once?.delivery?.sending_at, started.delivery.sending_at, 'still unknown');
+    const twice = await store.delivery.recordSentCheckFailure(started, error, at);
+    assert.equal(twice?.delivery?.sent_checks, 2);
+
+    // A new attempt (the resend) begins: a run holding the old copy counts nothing.
+    await touch(reply._id, { 'delivery.next_attempt_at': null });
+    const resent = await store.delivery.beginAttempt(started, 'Re: order');
+    assert.equal(resent?.delivery?.sent_checks, 0);
+    assert.equal(resent?.delivery?.attempts, 2);
+    await touch(reply._id, { 'delivery.sending_at': new Date(Date.now() + 1_000) });
+    assert.equal(await store.delivery.recordSentCheckFailure(started, error, at), null);
+    // Nor on a message that never began an attempt.
+    assert.equal(await store.delivery.recordSentCheckFailure(reply, error, at), null);
+  });
+
   test('markSent from the copy takes the next sequence and records the send', async () => {
     const conversation = await openCase();
     const never = await preparedReply(conversation);

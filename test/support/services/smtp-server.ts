@@ -1,7 +1,10 @@
 // An SMTP server for tests, on the smtp-server package: records every accepted
 // message and, on command, answers 4xx/5xx, drops the connection or delays the
 // DATA reply for the next transactions, so delivery retry paths get exercised.
+// With `saveToSent` it files what it accepts in a Dovecot user's Sent folder
+// before answering, as Gmail and Microsoft 365 do.
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { appendMessage, type TestImapServer } from '../imap.ts';
 import { waitUntil } from '../wait.ts';
 
 export type SmtpStage = 'mail' | 'rcpt' | 'data';
@@ -52,6 +55,19 @@ export interface SmtpTestServer {
   stop(): Promise<void>;
 }
 
+export interface SmtpTestServerOptions {
+  /**
+   * Behave like Gmail: APPEND each accepted message to `folder` (default
+   * "Sent") of `user` before it is recorded and before its (possibly stalled)
+   * 250, so a client that dies waiting for the 250 left a copy in Sent.
+   */
+  saveToSent?: {
+    imap: Pick<TestImapServer, 'host' | 'port' | 'password'>;
+    user: string;
+    folder?: string;
+  };
+}
+
 interface Plan {
   failure?: SmtpFailure;
   dropAt?: SmtpStage;
@@ -83,7 +99,10 @@ function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
   });
 }
 
-export async function startSmtpTestServer(): Promise<SmtpTestServer> {
+export async function startSmtpTestServer(
+  options: SmtpTestServerOptions = {},
+): Promise<SmtpTestServer> {
+  const { saveToSent } = options;
   const messages: RecordedMessage[] = [];
   let attempts = 0;
   const attemptTimes: number[] = [];
@@ -149,11 +168,16 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
     },
     onData(stream, session, callback) {
       const plan = plans.get(session.id) ?? {};
-      readAll(stream).then(
-        (raw) => {
+      readAll(stream)
+        .then(async (raw) => {
           if (plan.dropAt === 'data') return drop(session);
           const failure = failureAt('data', session);
           if (failure) return callback(failure);
+          if (saveToSent) {
+            const { imap, user, folder = 'Sent' } = saveToSent;
+            // A copy that cannot be filed fails the transaction: the test would lie otherwise.
+            await appendMessage(imap, user, raw, folder, ['\\Seen']);
+          }
           messages.push({
             envelope: {
               from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -169,9 +193,8 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
             callback();
           }, plan.stallMs);
           timers.add(timer);
-        },
-        (error: Error) => callback(error),
-      );
+        })
+        .catch((error: Error) => callback(error));
     },
     onClose(session) {
       plans.delete(session.id);

@@ -72,6 +72,25 @@ describe('bootstrap file', () => {
     assert.ok(Object.isFrozen(mailbox));
   });
 
+  test('the Sent folder: SPECIAL-USE and no APPEND by default; a path and append_sent when given', () => {
+    const defaults = parseBootstrap(example(), { IMAP_PASS: 'x' }, 'test.json');
+    const imap = defaults.accounts[0]?.mailboxes[0]?.imap;
+    assert.equal(imap?.sent_folder, null);
+    assert.equal(imap?.append_sent, false);
+    const json: Json = example();
+    json.accounts[0].mailboxes[0].imap.sent_folder = 'Sent Items';
+    json.accounts[0].mailboxes[0].imap.append_sent = true;
+    const given = parseBootstrap(json, { IMAP_PASS: 'x' }, 'test.json').accounts[0]?.mailboxes[0];
+    assert.equal(given?.imap?.sent_folder, 'Sent Items');
+    assert.equal(given?.imap?.append_sent, true);
+    const empty: Json = example();
+    empty.accounts[0].mailboxes[0].imap.sent_folder = '';
+    refused(empty, { IMAP_PASS: 'x' }, /mailboxes\[0\]\.imap\.sent_folder/);
+    const typo: Json = example();
+    typo.accounts[0].mailboxes[0].imap.append_sent = 'yes';
+    refused(typo, { IMAP_PASS: 'x' }, /mailboxes\[0\]\.imap\.append_sent/);
+  });
+
   test('a secret naming an unset variable is refused with its path', () => {
     refused(
       example(),
