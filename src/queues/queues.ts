@@ -11,7 +11,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Logger } from '../platform/logger.ts';
 import { JOBS, parsePayload, QUEUE_NAMES, type JobPayload, type QueueName } from './catalog.ts';
-import { createRedis } from './redis.ts';
+import { closeRedis, createRedis } from './redis.ts';
 
 // Completed jobs are kept a day for inspection; failed ones a week, so a job
 // that kept failing stays visible with its reason (API and logs) for triage.
@@ -78,7 +78,7 @@ export function createQueues(redisUrl: string, prefix: string, logger: Logger): 
       // an unhandled rejection: so close the connection first, let every queue
       // settle its initialization while our listener still hears its error,
       // and only then close them.
-      connection.disconnect();
+      await closeRedis(connection);
       await Promise.allSettled([...queues.values()].map((queue) => queue.waitUntilReady()));
       await Promise.all([...queues.values()].map((queue) => queue.close()));
     },
@@ -186,7 +186,7 @@ export function startWorker<Q extends QueueName>(
         await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, graceMs + 500))]);
       } finally {
         clearTimeout(timer);
-        connection.disconnect();
+        await closeRedis(connection);
       }
     },
   };

@@ -47,6 +47,31 @@ export function createRedis(url: string, purpose: RedisPurpose, logger: Logger):
   return client;
 }
 
+/**
+ * Close a connection for good. disconnect() alone is not enough while the
+ * socket is still being set up: ioredis may finish connecting afterwards and
+ * sit `ready`, an open connection that keeps the process alive. So wait for
+ * the connection to end, disconnecting again should it become ready first.
+ */
+export async function closeRedis(client: Redis, timeoutMs = 2_000): Promise<void> {
+  client.disconnect();
+  if (client.status === 'end') return;
+  await new Promise<void>((resolve) => {
+    const again = (): void => client.disconnect();
+    const done = (): void => {
+      clearTimeout(timer);
+      client.off('ready', again);
+      client.off('end', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.on('ready', again);
+    client.once('end', done);
+    // It may have ended between the check above and these listeners.
+    if (client.status === 'end') done();
+  });
+}
+
 /** Whether Redis answers a PING within the given time (for /readyz). */
 export async function redisAnswers(client: Redis, timeoutMs = 1_000): Promise<boolean> {
   if (client.status !== 'ready') return false;

@@ -12,7 +12,7 @@ import { redactUrl, type Logger } from '../platform/logger.ts';
 import { createAddressGuard } from '../platform/outbound-guard.ts';
 import { createSecretBox } from '../platform/secret-box.ts';
 import { createQueues } from '../queues/queues.ts';
-import { createRedis } from '../queues/redis.ts';
+import { closeRedis, createRedis } from '../queues/redis.ts';
 import { applyBootstrap } from '../store/bootstrap.ts';
 import { connectStore } from '../store/connect.ts';
 import type { RuntimeContext } from './context.ts';
@@ -56,9 +56,7 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     await applyBootstrap(store, bootstrap, logger.child({ component: 'bootstrap' }));
 
     const redis = createRedis(env.REDIS_URL, 'command', logger);
-    shutdown.add('redis', async () => {
-      redis.disconnect();
-    });
+    shutdown.add('redis', () => closeRedis(redis));
     const queues = createQueues(env.REDIS_URL, env.POSTROOM_QUEUE_PREFIX, logger);
     shutdown.add('queues', () => queues.close());
     const guard = createAddressGuard(env.POSTROOM_OUTBOUND_ALLOW);

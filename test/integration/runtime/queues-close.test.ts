@@ -1,15 +1,15 @@
-// Producers closed at any moment of their start-up (a process stopped right
+// Connections closed at any moment of their start-up (a process stopped right
 // after it started, or whose start failed) leave no unhandled rejection behind:
 // the queues' shared connection and BullMQ's own version check used to reject
-// with nobody listening once the connection closed under them.
+// with nobody listening once the connection closed under them; and a connection
+// closed while its socket was still being set up could connect afterwards.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { createQueues } from '../../../src/queues/queues.ts';
-import { createRedis } from '../../../src/queues/redis.ts';
+import { closeRedis, createRedis } from '../../../src/queues/redis.ts';
 import { testRedisUrl, uniqueName } from '../../support/env.ts';
 import { dropRedisPrefix } from '../../support/runtime.ts';
-import { waitUntil } from '../../support/wait.ts';
 
 const prefixes: string[] = [];
 after(async () => {
@@ -26,15 +26,15 @@ test('closing producers at every stage of their start-up rejects nothing unhandl
     const logger = createLogger('silent');
     // Closing after 0..4 ms lands before the connection, between 'connect'
     // and 'ready', during BullMQ's INFO version check, and after it.
-    for (let round = 0; round < 25; round++) {
+    for (let round = 0; round < 60; round++) {
       const prefix = uniqueName('qc');
       prefixes.push(prefix);
       const queues = createQueues(testRedisUrl(), prefix, logger);
       const producer = createRedis(testRedisUrl(), 'producer', logger);
       await new Promise((resolve) => setTimeout(resolve, round % 5));
-      producer.disconnect();
+      await closeRedis(producer);
       await queues.close();
-      await waitUntil(() => producer.status === 'end', { what: 'the producer connection ended' });
+      assert.equal(producer.status, 'end', 'the connection is closed for good');
     }
     // Unhandled rejections are reported once the microtasks of a turn drain:
     // two more turns of the event loop let any pending one surface.
