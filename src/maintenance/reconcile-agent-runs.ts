@@ -1,7 +1,9 @@
 // Agent runs and their drafts that a crash left half done:
 // - a queued or running run whose job Redis lost is enqueued again (the job
 //   id comes from the trigger and the agent, so it is one job however often);
-// - a run whose job finished without recording an outcome, or that has been
+// - a queued run whose job finished (a job left from before a restore) is
+//   enqueued again: Redis's memory of a job never stands in for the record;
+// - a running run whose job finished without recording an outcome, or that has been
 //   running with no progress for too long, is failed: its streaming draft is
 //   rejected and the team gets an alert, as when a run fails for good;
 // - a draft still "streaming" whose run is over (or gone) is ended: superseded
@@ -88,7 +90,10 @@ async function checkRun(
     });
   }
   if (presence === 'active') return 'ok';
-  if (presence === 'finished') {
+  // A run that never started whose job finished (a job kept from before a
+  // restore, or a run recorded again): the job is not the run's outcome, the
+  // record is; enqueue replaces the finished job.
+  if (presence === 'finished' && fresh.status === 'running') {
     return failRun(pass, fresh, {
       code: 'run_lost',
       message: 'its job ended without recording an outcome (the worker crashed)',

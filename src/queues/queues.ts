@@ -1,5 +1,6 @@
 // Typed producers and workers over the job catalog. Producers derive the job
-// id from the payload, so enqueueing the same thing twice is one job.
+// id from the payload, so enqueueing the same thing twice is one pending job;
+// a finished job under that id is replaced (MongoDB, not Redis, says what is done).
 import {
   DelayedError,
   Queue,
@@ -62,7 +63,14 @@ export function createQueues(redisUrl: string, prefix: string, logger: Logger): 
       const data = parsePayload(name, payload);
       // Each catalog entry's id() takes its own payload type; the union is checked above.
       const jobId = (spec.id as (p: typeof data) => string)(data);
-      await get(name).add(name, data, {
+      const queue = get(name);
+      // Callers enqueue because MongoDB says the work is still to do. A job
+      // that finished under the same id (kept for inspection, or left from
+      // before a restore, an in-memory restart or a swapped MongoDB) would
+      // make add() a silent no-op: it is replaced, never taken as the work done.
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed') await queue.remove(jobId);
+      await queue.add(name, data, {
         jobId,
         attempts: options.attempts ?? spec.attempts,
         backoff: spec.backoff,

@@ -281,6 +281,43 @@ describe('reconciler', () => {
     assert.equal(after?.error?.code, 'run_lost');
   });
 
+  test('a queued run whose job finished is enqueued again, not taken as done', async () => {
+    const conversation = await createCase(store());
+    const trigger = await customerEmail(store(), conversation);
+    const { run } = await createDraft(store(), trigger, { streaming: true });
+    await forceRun(store(), run._id, { status: 'queued' });
+    const payload = {
+      account_id: 'acme',
+      conversation_id: run.conversation_id,
+      agent_id: run.agent_id,
+      trigger_message_id: run.trigger_message_id,
+    };
+    await runtime.context.queues.enqueue('agent.run', payload);
+    const connection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const worker = new Worker('agent.run', async () => undefined, {
+      connection,
+      prefix: runtime.prefix,
+    });
+    try {
+      await waitUntil(
+        async () =>
+          (await runtime.context.queues.queue('agent.run').getJobState(runJobId(run))) ===
+          'completed',
+        { what: 'the run job to complete' },
+      );
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+    const report = await reconciler().runPass();
+    assert.ok(report.agent_runs.enqueued >= 1);
+    assert.equal((await store().agentRuns.get('acme', run._id))?.status, 'queued');
+    assert.equal(
+      await runtime.context.queues.queue('agent.run').getJobState(runJobId(run)),
+      'waiting',
+    );
+  });
+
   test('two reconcilers at once (no lock) repair everything exactly once', async () => {
     // Settle what earlier tests left (e.g. the run whose retry is pending), for exact counts.
     await dropRedisPrefix(runtime.prefix);
