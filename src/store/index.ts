@@ -40,7 +40,6 @@ export type {
   MailboxesRepository,
   ConversationsRepository,
   MessagesRepository,
-  CountersRepository,
   IdempotencyRepository,
   MessageRedactionRepository,
 } from './repositories/index.ts';

@@ -15,7 +15,6 @@ import { agentRunSchema } from './agent-run.ts';
 import { agentSchema } from './agent.ts';
 import { apiKeySchema } from './api-key.ts';
 import { conversationSchema } from './conversation.ts';
-import { counterSchema, type CounterRecord } from './counter.ts';
 import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
@@ -31,7 +30,6 @@ export interface Models {
   Conversation: Model<ConversationRecord>;
   Message: Model<MessageRecord>;
   AgentRun: Model<AgentRunRecord>;
-  Counter: Model<CounterRecord>;
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
@@ -47,7 +45,6 @@ export function createModels(connection: Connection): Models {
     Conversation: connection.model<ConversationRecord>('Conversation', conversationSchema),
     Message: connection.model<MessageRecord>('Message', messageSchema),
     AgentRun: connection.model<AgentRunRecord>('AgentRun', agentRunSchema),
-    Counter: connection.model<CounterRecord>('Counter', counterSchema),
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),

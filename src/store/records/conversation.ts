@@ -33,7 +33,7 @@ export interface ConversationRecord {
   unread: number;
   last_message_at: Date | null;
   last_message_id: string | null;
-  /** Unique per account, from the `case_number:<account>` counter. */
+  /** Unique per account: its highest + 1, gap-free (conversations.create). */
   case_number: number;
   priority: Priority;
   is_spam: boolean;

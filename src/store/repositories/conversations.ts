@@ -1,6 +1,8 @@
 import { nextWorkflow, type WorkflowEvent } from '../../conversations/workflow.ts';
 import { bareMessageId, newId, newReplyToken } from '../ids.ts';
 import type { Models } from '../models/index.ts';
+import { isDuplicateKeyError } from '../errors.ts';
+import { UNIQUE_INDEX } from '../index-names.ts';
 import {
   paginate,
   type Filter,
@@ -10,7 +12,6 @@ import {
 } from '../pagination/keyset.ts';
 import type { Audience, LegalHold, Priority, WorkflowStatus } from '../records/enums.ts';
 import type { ConversationRecord, ParticipantRecord } from '../records/conversation.ts';
-import { createCountersRepository } from './counters.ts';
 import { leanFetch } from './lean-fetch.ts';
 
 export interface ConversationFilters {
@@ -68,13 +69,23 @@ export type RedactionMark =
 
 // Each conditional move has one winner per round: a few rounds settle any race.
 const MAX_WORKFLOW_ATTEMPTS = 5;
+// Creators racing for the next case number: each round one of them wins.
+const MAX_CASE_NUMBER_ATTEMPTS = 100;
 
 // Newest-updated first; _id breaks ties between equal timestamps.
 const LIST = 'conversations';
 
 export function createConversationsRepository(models: Models) {
   const { Conversation } = models;
-  const counters = createCountersRepository(models);
+
+  async function highestCaseNumber(accountId: string): Promise<number> {
+    const last = await Conversation.findOne({ account_id: accountId })
+      .sort({ case_number: -1 })
+      .select({ case_number: 1 })
+      .lean<Pick<ConversationRecord, 'case_number'>>()
+      .exec();
+    return last?.case_number ?? 0;
+  }
 
   return {
     /** Only within the account: another account's id is "not found". */
@@ -118,16 +129,16 @@ export function createConversationsRepository(models: Models) {
 
     /**
      * Create a conversation with the account's next case number and a fresh
-     * reply token. A case number used by a failed insert is not reused (a gap
-     * in case numbers is harmless; reusing one is not).
+     * reply token. The number is the account's highest + 1, and the unique
+     * {account_id, case_number} index decides between concurrent creators: the
+     * loser reads again. So numbers are never reused, and a crash between
+     * choosing a number and writing the case leaves no gap (a separate counter
+     * would have spent it). Conversations are never deleted, only redacted.
      */
     async create(input: NewConversation, now: Date = new Date()): Promise<ConversationRecord> {
       const { participants = [], email_thread, ...fields } = input;
-      const caseNumber = await counters.nextCaseNumber(input.account_id);
-      const created = await Conversation.create({
+      const record = {
         ...fields,
-        _id: newId('cnv'),
-        case_number: caseNumber,
         email_thread: email_thread
           ? {
               ...email_thread,
@@ -137,8 +148,25 @@ export function createConversationsRepository(models: Models) {
             }
           : null,
         participants: participants.map((p) => ({ _id: newId('par'), joined_at: now, ...p })),
-      });
-      return created.toObject<ConversationRecord>();
+      };
+      for (let attempt = 1; ; attempt++) {
+        const caseNumber = (await highestCaseNumber(input.account_id)) + 1;
+        try {
+          const created = await Conversation.create({
+            ...record,
+            _id: newId('cnv'),
+            case_number: caseNumber,
+          });
+          return created.toObject<ConversationRecord>();
+        } catch (error) {
+          if (
+            attempt < MAX_CASE_NUMBER_ATTEMPTS &&
+            isDuplicateKeyError(error, UNIQUE_INDEX.caseNumber)
+          )
+            continue;
+          throw error;
+        }
+      }
     },
 
     /** Set some fields in one atomic update (updated_at bumps); null when not in the account. */

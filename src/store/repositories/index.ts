@@ -5,7 +5,6 @@ import { createAccountsRepository, createActorsRepository } from './accounts.ts'
 import { createAgentsRepository } from './agents.ts';
 import { createApiKeysRepository } from './api-keys.ts';
 import { createConversationsRepository } from './conversations.ts';
-import { createCountersRepository } from './counters.ts';
 import { createIdempotencyRepository } from './idempotency.ts';
 import { createInboundRepository } from './inbound.ts';
 import { createAgentRunsRepository } from './agent-runs.ts';
@@ -30,7 +29,6 @@ export function createRepositories(models: Models) {
     mailboxes: createMailboxesRepository(models),
     conversations: createConversationsRepository(models),
     messages: createMessagesRepository(models),
-    counters: createCountersRepository(models),
     idempotency: createIdempotencyRepository(models),
     messageRedaction: createMessageRedaction(models),
     inbound: createInboundRepository(models),
@@ -54,6 +52,5 @@ export type AgentsRepository = Repositories['agents'];
 export type MailboxesRepository = Repositories['mailboxes'];
 export type ConversationsRepository = Repositories['conversations'];
 export type MessagesRepository = Repositories['messages'];
-export type CountersRepository = Repositories['counters'];
 export type IdempotencyRepository = Repositories['idempotency'];
 export type MessageRedactionRepository = Repositories['messageRedaction'];

@@ -26,9 +26,11 @@ describe('connectStore', () => {
     const a = await connectStore(testMongoUri(uniqueName('store-a')), capturingLogger().logger);
     const b = await connectStore(testMongoUri(uniqueName('store-b')), capturingLogger().logger);
     try {
-      await a.counters.nextCaseNumber('acme');
-      assert.equal(await b.counters.nextCaseNumber('acme'), 1);
-      assert.equal(await a.counters.nextCaseNumber('acme'), 2);
+      const create = (store: typeof a) =>
+        store.conversations.create({ account_id: 'acme', type: 'group', audience: 'customer' });
+      await create(a);
+      assert.equal((await create(b)).case_number, 1);
+      assert.equal((await create(a)).case_number, 2);
     } finally {
       for (const store of [a, b]) {
         await dropDatabase(store);

@@ -7,22 +7,22 @@ let store: Store;
 let uri: string;
 let drop: () => Promise<void>;
 
-describe('counters and sequences under concurrency', () => {
+describe('case numbers and sequences under concurrency', () => {
   before(async () => {
     ({ store, uri, drop } = await openStore('store-cnt'));
   });
   after(async () => drop());
 
-  test('50 concurrent case numbers are exactly 1..50, per account', async () => {
-    const numbers = await Promise.all(
-      Array.from({ length: 50 }, () => store.counters.nextCaseNumber('acme')),
-    );
+  test('50 concurrent cases get case numbers exactly 1..50, per account', async () => {
+    const create = (account: string) =>
+      store.conversations.create({ account_id: account, type: 'group', audience: 'customer' });
+    const created = await Promise.all(Array.from({ length: 50 }, () => create('acme')));
     assert.deepEqual(
-      [...numbers].sort((a, b) => a - b),
+      created.map((c) => c.case_number).sort((a, b) => a - b),
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
-    assert.equal(await store.counters.nextCaseNumber('globex'), 1);
-    assert.equal(await store.counters.nextCaseNumber('acme'), 51);
+    assert.equal((await create('globex')).case_number, 1);
+    assert.equal((await create('acme')).case_number, 51);
   });
 
   test('concurrently created conversations get distinct case numbers and reply tokens', async () => {
