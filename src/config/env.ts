@@ -77,6 +77,15 @@ const envSchema = z.object({
   OPENAI_BASE_URL: urlWithScheme(['http', 'https']).optional(),
   // Where the embedded store listens when MONGODB_URI is unset (0 = any free port).
   POSTROOM_EMBEDDED_MONGO_PORT: port.default(0),
+  // The embedded store's data directory, shared by every Postroom process on
+  // the machine that is started on it (the first hosts, the others connect).
+  POSTROOM_DATA_DIR: z.string().min(1, 'must be a directory path').default('var/data'),
+  // disk: the data directory (the default). memory: a private store that is
+  // lost when the process stops (tests, throwaway trials).
+  POSTROOM_EMBEDDED_STORE: z.enum(['disk', 'memory']).default('disk'),
+  // normal: a committed write survives the process being killed; full: it also
+  // survives power loss (an fsync per write, slower).
+  POSTROOM_EMBEDDED_SYNC: z.enum(['normal', 'full']).default('normal'),
   // How long a mailbox lease lives without renewal: a process that dies is
   // replaced as its mailboxes' watcher within about this time plus a third.
   POSTROOM_MAILBOX_LEASE_TTL_MS: positiveMs.min(1000, 'must be at least 1000').default(15_000),

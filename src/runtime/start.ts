@@ -6,7 +6,6 @@ import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import { loadBootstrap } from '../config/load-bootstrap.ts';
 import { checkOperatorKeys } from '../config/operator-keys.ts';
 import { createMetrics } from '../api/metrics.ts';
-import { startEmbeddedMongo } from '../embedded-mongo/index.ts';
 import { createGuardedFetch } from '../platform/guarded-fetch.ts';
 import { redactUrl, type Logger } from '../platform/logger.ts';
 import { createAddressGuard } from '../platform/outbound-guard.ts';
@@ -18,6 +17,7 @@ import { connectStore } from '../store/connect.ts';
 import type { RuntimeContext } from './context.ts';
 import { startRoles } from './roles.ts';
 import { Shutdown } from './shutdown.ts';
+import { openEmbeddedStore } from './embedded-store.ts';
 
 export interface Running {
   context: RuntimeContext;
@@ -38,16 +38,9 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
 
     let mongoUri = env.MONGODB_URI;
     if (!mongoUri) {
-      const embedded = await startEmbeddedMongo({
-        port: env.POSTROOM_EMBEDDED_MONGO_PORT,
-        logger: logger.child({ component: 'embedded-mongo' }),
-      });
+      const embedded = await openEmbeddedStore(env, logger);
       shutdown.add('embedded-mongo', () => embedded.stop());
-      mongoUri = `${embedded.uri.replace(/\/?$/, '/')}postroom`;
-      logger.warn(
-        { uri: mongoUri },
-        'MONGODB_URI is not set: using the embedded in-memory MongoDB-compatible store; all data is lost when the process stops',
-      );
+      mongoUri = embedded.uri;
     } else {
       logger.info({ uri: redactUrl(mongoUri) }, 'connecting to MongoDB');
     }

@@ -1,6 +1,8 @@
 // Run the real Postroom entry point as a child process, collecting its JSON
 // log lines so tests can wait for what it says.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from './wait.ts';
 
@@ -25,6 +27,13 @@ export function startPostroomProcess(
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'debug', ...env };
   // The child decides on MongoDB from its own env only.
   if (!('MONGODB_URI' in env)) delete childEnv.MONGODB_URI;
+  // An embedded store of its own, unless the test shares one on purpose: the
+  // default var/data of the checkout must not collect (or leak between) tests.
+  let ownDataDir: string | undefined;
+  if (!('POSTROOM_DATA_DIR' in env)) {
+    ownDataDir = mkdtempSync(join(tmpdir(), 'postroom-data-'));
+    childEnv.POSTROOM_DATA_DIR = ownDataDir;
+  }
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
     cwd: root,
     env: childEnv,
@@ -49,7 +58,10 @@ export function startPostroomProcess(
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+      resolve({ code, signal });
+    }),
   );
   return {
     child,

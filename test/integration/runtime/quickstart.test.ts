@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -43,9 +44,12 @@ test('quick start: drop an .eml, approve the template draft, find the reply in t
     PORT: String(port),
     REDIS_URL: testRedisUrl(),
     POSTROOM_QUEUE_PREFIX: prefix,
+    POSTROOM_DATA_DIR: join(home, 'var', 'data'),
     LOG_LEVEL: 'info',
   });
   await proc.waitForLog((l) => l.msg === 'postroom started', 'startup');
+  // The quick start keeps its data on disk, where the README says.
+  assert.ok(existsSync(join(home, 'var', 'data', 'store.sqlite')), 'var/data/store.sqlite');
   const api = `http://127.0.0.1:${port}`;
   const headers = {
     authorization: 'Bearer pk_quickstart_change_me',
