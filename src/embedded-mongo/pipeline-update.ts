@@ -43,7 +43,11 @@ export function evaluateLet(spec: unknown): Doc | undefined {
   const names = Object.keys(spec);
   if (names.length === 0) return undefined;
   for (const name of names) {
-    if (!/^[a-z][A-Za-z0-9_]*$/.test(name) && !/^[^\x00-\x7F]/.test(name))
+    // mongod: a user variable starts with a lowercase ASCII letter or a non-ASCII character.
+    const first = name.codePointAt(0) ?? 0;
+    if (!/^[A-Za-z0-9_]*$/.test(name.slice(1)) && first < 128)
+      throw badValue(`'${name}' contains an invalid character for a variable name`);
+    if (first < 128 && !(first >= 97 && first <= 122))
       throw badValue(`'${name}' starts with an invalid character for a user variable name`);
   }
   // $replaceWith reads every value, a plain document included, as an expression.

@@ -11,7 +11,7 @@ export interface UnsupportedFeature {
   error: RegExp;
 }
 
-export const UNSUPPORTED: UnsupportedFeature[] = [
+const UNSUPPORTED: UnsupportedFeature[] = [
   {
     feature: 'collations other than simple',
     reason:
