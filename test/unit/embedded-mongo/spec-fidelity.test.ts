@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { Long, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../../src/embedded-mongo/index.ts';
 
+/** Test documents keyed by number, as the spec tests are (null and document ids are cast). */
+type Row = { _id: number; [field: string]: unknown };
+
 describe('embedded store fidelity', () => {
   let mongo: EmbeddedMongo;
   let client: MongoClient;
   let db: Db;
-  let coll: Collection;
+  let coll: Collection<Row>;
   before(async () => {
     mongo = await startEmbeddedMongo({ port: 0 });
     client = await MongoClient.connect(`${mongo.uri}fidelity`);
@@ -21,7 +24,7 @@ describe('embedded store fidelity', () => {
   });
   beforeEach(async () => {
     await db.dropDatabase();
-    coll = db.collection('c');
+    coll = db.collection<Row>('c');
     await coll.insertMany([
       { _id: 1, x: 11, big: Long.fromNumber(5) } as never,
       { _id: 2, x: 22 } as never,
