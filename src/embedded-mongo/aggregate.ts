@@ -55,6 +55,7 @@ const UNSUPPORTED_STAGES = new Set([
   '$indexStats',
   '$currentOp',
   '$listSessions',
+  '$listLocalSessions',
   '$planCacheStats',
   '$vectorSearch',
 ]);
@@ -79,7 +80,8 @@ const bsonSortByCount = (coll: Iter, expr: unknown, options: unknown): unknown =
     },
   );
 
-const CONTEXT = Context.init({
+/** mingo's operators with mongod's BSON ordering for $sort; shared with pipeline updates and `let`. */
+export const CONTEXT = Context.init({
   accumulator,
   expression,
   // mingo's typings do not admit replacement operators; the shapes match at runtime.

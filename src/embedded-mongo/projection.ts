@@ -109,6 +109,8 @@ export function compileProjection(spec: unknown, filter: Doc = {}): Projector | 
   const root: Node = {};
   let mode: boolean | undefined;
   let idIncluded = true;
+  /** `{_id: 1}` alone is an inclusion projection of `_id` only, as mongod reads it. */
+  let idOnly = false;
   for (const [rawPath, v] of entries) {
     const positional = rawPath.endsWith('.$');
     const path = positional ? rawPath.slice(0, -2) : rawPath;
@@ -128,6 +130,7 @@ export function compileProjection(spec: unknown, filter: Doc = {}): Projector | 
     const include = typeof v === 'boolean' ? v : toNumber(v) !== 0;
     if (path === '_id') {
       idIncluded = include;
+      idOnly = include;
       continue;
     }
     if (positional) node.positional = true;
@@ -142,7 +145,7 @@ export function compileProjection(spec: unknown, filter: Doc = {}): Projector | 
     mode = include;
     node.include = include;
   }
-  const inclusion = mode ?? false;
+  const inclusion = mode ?? idOnly;
   if (inclusion && idIncluded) child(root, '_id').include = true;
   if (!idIncluded) child(root, '_id').include = false;
   return (doc) => project(doc, root, inclusion, filter, doc, '') as Doc;

@@ -1,6 +1,7 @@
 // The aggregate command: cursor-based replies, with explain refused.
 import { MongoError, notSupported } from '../errors.ts';
 import { runPipeline, validatePipeline } from '../aggregate.ts';
+import { evaluateLet } from '../pipeline-update.ts';
 import type { Doc } from '../values.ts';
 import {
   optionalDoc,
@@ -26,7 +27,7 @@ function aggregate(cmd: Doc, ctx: CommandContext): Doc {
   rejectCollation(cmd);
   const stages = validatePipeline(cmd.pipeline);
   const collection = typeof target === 'string' ? target : undefined;
-  const docs = runPipeline(ctx.store, ctx.db, collection, stages, optionalDoc(cmd, 'let'));
+  const docs = runPipeline(ctx.store, ctx.db, collection, stages, evaluateLet(cmd.let));
   const batchSize = optionalNumber(cursor, 'batchSize');
   const ns = `${ctx.db}.${collection ?? '$cmd.aggregate'}`;
   return ctx.cursors.open(ns, docs, { batchSize });

@@ -1,6 +1,7 @@
 // findAndModify: update, upsert or remove one document and return it (before
 // or after), with errors such as E11000 reported at the top level.
 import { failedToParse } from '../errors.ts';
+import { evaluateLet } from '../pipeline-update.ts';
 import { compileProjection } from '../projection.ts';
 import { UpdateSpec } from '../update.ts';
 import type { Doc } from '../values.ts';
@@ -34,18 +35,20 @@ function findAndModify(cmd: Doc, ctx: CommandContext): Doc {
   const project = compileProjection(cmd.fields, filter);
   const shape = (doc: Doc | undefined): Doc | null => (doc ? (project ? project(doc) : doc) : null);
 
-  const targets = select(ctx, name, filter, { sort: cmd.sort, limit: 1 });
+  const variables = evaluateLet(cmd.let);
+  const targets = select(ctx, name, filter, { sort: cmd.sort, limit: 1, variables });
   if (remove) {
     const doc = targets[0];
     if (doc) ctx.store.get(ctx.db, name)?.remove(doc);
     return { lastErrorObject: { n: doc ? 1 : 0 }, value: shape(doc), ok: 1 };
   }
-  const spec = new UpdateSpec(filter, cmd.update, cmd.arrayFilters);
+  const spec = new UpdateSpec(filter, cmd.update, cmd.arrayFilters, variables);
   const coll = ctx.store.ensure(ctx.db, name);
   const outcome = updateDocuments(coll, filter, spec, {
     multi: false,
     upsert: cmd.upsert === true,
     targets,
+    variables,
   });
   const lastErrorObject: Doc = {
     n: outcome.matched > 0 || outcome.upsertedId !== undefined ? 1 : 0,

@@ -2,6 +2,7 @@
 import { Long } from 'bson';
 import { valuesAtPath, sortDocuments } from '../bson-order.ts';
 import { MongoError, badValue, notSupported } from '../errors.ts';
+import { evaluateLet } from '../pipeline-update.ts';
 import { compileProjection } from '../projection.ts';
 import { Matcher, parseSort } from '../query.ts';
 import { isNumeric, keyOf, toNumber, type Doc } from '../values.ts';
@@ -62,7 +63,7 @@ function find(cmd: Doc, ctx: CommandContext): Doc {
     sort: cmd.sort,
     skip: optionalNumber(cmd, 'skip'),
     limit,
-    variables: optionalDoc(cmd, 'let'),
+    variables: evaluateLet(cmd.let),
   });
   const transform = compileProjection(cmd.projection, filter);
   let batchSize = optionalNumber(cmd, 'batchSize');

@@ -3,8 +3,9 @@
 // become writeErrors (ordered batches stop at the first one).
 import type { Collection } from '../collection.ts';
 import { MongoError, badValue } from '../errors.ts';
+import { evaluateLet } from '../pipeline-update.ts';
 import { Matcher } from '../query.ts';
-import { UpdateSpec } from '../update.ts';
+import { UpdateSpec, checkIdForStorage } from '../update.ts';
 import { isPlainObject, sameBson, toNumber, type Doc } from '../values.ts';
 import { collectionName, rejectCollation, type CommandContext, type Handler } from './context.ts';
 import { select } from './read.ts';
@@ -47,6 +48,7 @@ function insert(cmd: Doc, ctx: CommandContext): Doc {
   const coll = ctx.store.ensure(ctx.db, name);
   const result = runBatch<Doc>(cmd.documents, cmd.ordered !== false, 'documents', (doc) => {
     if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
+    checkIdForStorage(doc._id);
     coll.insert(doc);
     return 1;
   });
@@ -66,9 +68,9 @@ export function updateDocuments(
   coll: Collection,
   filter: Doc,
   spec: UpdateSpec,
-  opts: { multi: boolean; upsert: boolean; targets?: Doc[] },
+  opts: { multi: boolean; upsert: boolean; targets?: Doc[]; variables?: Doc },
 ): UpdateOutcome {
-  const targets = opts.targets ?? coll.find(new Matcher(filter));
+  const targets = opts.targets ?? coll.find(new Matcher(filter, opts.variables));
   const outcome: UpdateOutcome = { matched: 0, modified: 0 };
   for (const doc of opts.multi ? targets : targets.slice(0, 1)) {
     const next = spec.apply(doc);
@@ -88,8 +90,46 @@ export function updateDocuments(
   return outcome;
 }
 
+/**
+ * The fields of an update statement at the wire version the store reports
+ * (MongoDB 7.0); `sort` arrived with 8.0, and 7.0 refuses it like any unknown field.
+ */
+const UPDATE_STATEMENT_FIELDS = new Set([
+  'q',
+  'u',
+  'c',
+  'arrayFilters',
+  'multi',
+  'upsert',
+  'upsertSupplied',
+  'collation',
+  'hint',
+  'sampleId',
+  'allowShardKeyUpdatesWithoutFullShardKeyInQuery',
+]);
+
+function checkStatementFields(stmt: Doc): void {
+  for (const field of Object.keys(stmt)) {
+    if (!UPDATE_STATEMENT_FIELDS.has(field))
+      throw new MongoError(40415, `BSON field 'update.updates.${field}' is an unknown field.`);
+  }
+}
+
+/** The variables of one statement: the command's `let`, then the statement's constants `c`. */
+function statementVariables(commandLet: Doc | undefined, stmt: Doc): Doc | undefined {
+  const constants = evaluateLet(stmt.c);
+  if (!constants) return commandLet;
+  return { ...commandLet, ...constants };
+}
+
 function update(cmd: Doc, ctx: CommandContext): Doc {
   const name = collectionName(cmd, 'update');
+  // mongod parses the whole command before running any statement: an unknown
+  // field fails the command, not one statement.
+  if (Array.isArray(cmd.updates))
+    for (const stmt of cmd.updates as unknown[])
+      if (isPlainObject(stmt)) checkStatementFields(stmt);
+  const commandLet = evaluateLet(cmd.let);
   const coll = ctx.store.ensure(ctx.db, name);
   let modified = 0;
   const upserted: Doc[] = [];
@@ -97,11 +137,16 @@ function update(cmd: Doc, ctx: CommandContext): Doc {
     if (!isPlainObject(stmt)) throw badValue('update statement must be an object');
     rejectCollation(stmt);
     const filter = (stmt.q ?? {}) as Doc;
-    const spec = new UpdateSpec(filter, stmt.u, stmt.arrayFilters);
+    const variables = statementVariables(commandLet, stmt);
+    const spec = new UpdateSpec(filter, stmt.u, stmt.arrayFilters, variables);
     const multi = stmt.multi === true;
     if (multi && spec.isReplacement)
       throw new MongoError(9, 'multi update is not supported for replacement-style update');
-    const outcome = updateDocuments(coll, filter, spec, { multi, upsert: stmt.upsert === true });
+    const outcome = updateDocuments(coll, filter, spec, {
+      multi,
+      upsert: stmt.upsert === true,
+      variables,
+    });
     modified += outcome.modified;
     if (outcome.upsertedId === undefined) return outcome.matched;
     upserted.push({ index, _id: outcome.upsertedId });
@@ -116,13 +161,14 @@ function update(cmd: Doc, ctx: CommandContext): Doc {
 function deleteCommand(cmd: Doc, ctx: CommandContext): Doc {
   const name = collectionName(cmd, 'delete');
   const coll = ctx.store.get(ctx.db, name);
+  const variables = evaluateLet(cmd.let);
   const result = runBatch<Doc>(cmd.deletes, cmd.ordered !== false, 'deletes', (stmt) => {
     if (!isPlainObject(stmt)) throw badValue('delete statement must be an object');
     rejectCollation(stmt);
     const limit = toNumber(stmt.limit ?? 0);
     if (limit !== 0 && limit !== 1)
       throw badValue(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
-    const docs = select(ctx, name, (stmt.q ?? {}) as Doc, { limit });
+    const docs = select(ctx, name, (stmt.q ?? {}) as Doc, { limit, variables });
     for (const doc of docs) coll?.remove(doc);
     return docs.length;
   });

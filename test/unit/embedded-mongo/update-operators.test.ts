@@ -59,9 +59,11 @@ test('path conflicts, empty paths and unknown modifiers are rejected at parse ti
     (e: MongoError) => e.code === 9,
   );
   assert.throws(
-    () => apply({ _id: 1 }, [{ $set: { a: 1 } }]),
-    (e: MongoError) => /pipeline-style update/.test(e.message),
+    () => apply({ _id: 1 }, [{ $group: { _id: null } }]),
+    (e: MongoError) =>
+      e.code === 72 && /\$group is not allowed to be used within an update/.test(e.message),
   );
+  assert.deepEqual(apply({ _id: 1 }, [{ $set: { a: 1 } }]), { _id: 1, a: 1 });
 });
 
 test('arrayFilters must all be used and every identifier needs a filter', () => {
