@@ -21,7 +21,7 @@ import type { Store } from '../store.ts';
 import { normalize, type Doc } from '../values.ts';
 import type { CollectionJournal, StorePersistence } from './journal.ts';
 
-export const STORE_FILE = 'store.sqlite';
+const STORE_FILE = 'store.sqlite';
 const SCHEMA_VERSION = '1';
 
 export type SynchronousMode = 'normal' | 'full';

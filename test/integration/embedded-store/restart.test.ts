@@ -19,6 +19,7 @@ import {
 import { serialize } from 'bson';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../../src/embedded-mongo/index.ts';
 import { waitUntil } from '../../support/wait.ts';
+import type { AnyDoc } from '../../conformance/harness.ts';
 import { tempDataDir } from './helpers.ts';
 
 interface Open {
@@ -66,7 +67,7 @@ describe('a durable embedded store across a restart', () => {
     first = await open(data.dir);
     const db = first.db;
     await db.collection('typed').insertOne(typed);
-    await db.collection('people').createIndexes([
+    await db.collection<AnyDoc>('people').createIndexes([
       { key: { email: 1 }, name: 'email_unique', unique: true },
       { key: { team: 1, rank: -1 }, name: 'team_rank', sparse: true },
       {
@@ -76,12 +77,12 @@ describe('a durable embedded store across a restart', () => {
         partialFilterExpression: { ref: { $exists: true } },
       },
     ]);
-    await db.collection('people').insertMany([
+    await db.collection<AnyDoc>('people').insertMany([
       { _id: 1, email: 'a@example.test', ref: 'r1' },
       { _id: 2, email: 'b@example.test' },
     ]);
-    await db.collection('sessions').createIndex({ at: 1 }, { expireAfterSeconds: 0 });
-    await db.collection('sessions').insertMany([
+    await db.collection<AnyDoc>('sessions').createIndex({ at: 1 }, { expireAfterSeconds: 0 });
+    await db.collection<AnyDoc>('sessions').insertMany([
       { _id: 'expired', at: new Date(Date.now() - 60_000) },
       { _id: 'live', at: new Date(Date.now() + 3_600_000) },
     ]);
@@ -92,7 +93,7 @@ describe('a durable embedded store across a restart', () => {
     }
     // Ordered batch failing at its third document: mongod keeps the first two.
     await assert.rejects(
-      db.collection('batch').insertMany([{ _id: 1 }, { _id: 2 }, { _id: 1 }, { _id: 4 }]),
+      db.collection<AnyDoc>('batch').insertMany([{ _id: 1 }, { _id: 2 }, { _id: 1 }, { _id: 4 }]),
       MongoBulkWriteError,
     );
     const infos = await db.listCollections({ name: 'people' }).toArray();
@@ -117,7 +118,7 @@ describe('a durable embedded store across a restart', () => {
     try {
       const infos = await again.db.listCollections({ name: 'people' }).toArray();
       assert.deepEqual((infos[0] as { info?: { uuid?: unknown } }).info?.uuid, uuidBefore);
-      const indexes = await again.db.collection('people').listIndexes().toArray();
+      const indexes = await again.db.collection<AnyDoc>('people').listIndexes().toArray();
       assert.deepEqual(
         indexes.map((index) => [index.name, index.unique ?? false, index.sparse ?? false]),
         [
@@ -128,7 +129,7 @@ describe('a durable embedded store across a restart', () => {
         ],
       );
       const duplicate = await again.db
-        .collection('people')
+        .collection<AnyDoc>('people')
         .insertOne({ _id: 3, email: 'a@example.test' })
         .then(
           () => undefined,
@@ -141,9 +142,11 @@ describe('a durable embedded store across a restart', () => {
         /index: email_unique dup key: \{ email: "a@example\.test" \}/,
       );
       // The partial index ignores documents without `ref`, and still guards the ones with it.
-      await again.db.collection('people').insertOne({ _id: 4, email: 'd@example.test' });
+      await again.db.collection<AnyDoc>('people').insertOne({ _id: 4, email: 'd@example.test' });
       await assert.rejects(
-        again.db.collection('people').insertOne({ _id: 5, email: 'e@example.test', ref: 'r1' }),
+        again.db
+          .collection<AnyDoc>('people')
+          .insertOne({ _id: 5, email: 'e@example.test', ref: 'r1' }),
         (error: unknown) => error instanceof MongoServerError && error.code === 11000,
       );
     } finally {
@@ -162,7 +165,7 @@ describe('a durable embedded store across a restart', () => {
           { upsert: true, returnDocument: 'after' },
         );
       assert.equal(counter?.seq, 4);
-      const kept = await again.db.collection('batch').find().toArray();
+      const kept = await again.db.collection<AnyDoc>('batch').find().toArray();
       assert.deepEqual(
         kept.map((doc) => doc._id),
         [1, 2],
