@@ -5,24 +5,30 @@
 // stored, are appended to a private Dovecot; then Postroom's watcher and
 // ingest roles start and the clock runs until all 2,000 are stored.
 // Baseline, in the same run: mailparser's simpleParser over the same sources,
-// one after another, in this process, run first. Peak RSS is sampled during
-// each phase (the process's, so Postroom's includes what the baseline left).
+// one after another, run first in a fresh process of its own (so Postroom's
+// memory figures are Postroom's, not what the baseline or the appended
+// sources left in this process). Peak RSS is sampled during each phase.
 //
-//   node --import tsx bench/ingest.ts
+//   node --import tsx bench/ingest.ts [--store=disk|memory|both]
 //
 // Needs root (the private Dovecot; installed with apt-get when missing), Redis
 // (REDIS_URL, default redis://127.0.0.1:6379) and the corpus at
 // ../shared/corpus; MongoDB is MONGODB_URI when set, else the embedded store
-// in this process (it then holds all the mail in this process's memory too).
-import { existsSync, readFileSync } from 'node:fs';
+// in this process: durable in a scratch data directory (--store=disk, the
+// default) or in memory (--store=memory, it then holds all the mail in this
+// process's memory too). --store=both runs each in a fresh process of its own
+// (so neither inherits the other's memory) and prints the ratio disk/memory.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { simpleParser } from 'mailparser';
 import { internalsOf } from '../src/store/connect.ts';
 import type { TestRuntime } from '../test/support/runtime.ts';
 import { startDovecot, type DovecotServer } from '../test/support/services/dovecot.ts';
 import { waitUntil } from '../test/support/wait.ts';
 import { openClient } from '../test/integration/imap/helpers.ts';
-import { startBenchServices } from './support/services.ts';
+import { startBenchServices, type BenchStore } from './support/services.ts';
 import { fixed, now, table } from './support/stats.ts';
 
 const MESSAGES = 2000;
@@ -149,26 +155,139 @@ async function mixOf(runtime: TestRuntime) {
   return { conversations, autoSubmitted, parseErrors, withAttachments };
 }
 
-async function main(): Promise<void> {
+/** What one run reports to a `--store=both` parent, on a line of its own. */
+interface RunResult {
+  store: BenchStore;
+  messagesPerSecond: number;
+  peakRssMiB: number;
+  endRssMiB: number;
+}
+const RESULT_PREFIX = 'BENCH_RESULT ';
+
+function storeArgument(): BenchStore | 'both' {
+  const arg = process.argv.find((a) => a.startsWith('--store='));
+  const value = arg ? arg.slice('--store='.length) : 'disk';
+  if (value !== 'disk' && value !== 'memory' && value !== 'both') {
+    console.error(`--store must be disk, memory or both, not ${value}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const mib = (value: number) => fixed(value / 1024 / 1024, 0);
+
+/** Where the process's memory is at the end of the run, to tell the heap from the rest. */
+function memoryBreakdown(): string {
+  const usage = process.memoryUsage();
+  return `rss ${mib(usage.rss)} MiB = JS heap ${mib(usage.heapTotal)} (used ${mib(usage.heapUsed)}) + external ${mib(usage.external)} (array buffers ${mib(usage.arrayBuffers)}) + code, stacks and native allocations`;
+}
+
+async function runInChild(store: BenchStore): Promise<RunResult> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, process.argv[1] ?? '', `--store=${store}`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    process.stdout.write(chunk);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = output.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (code !== 0 || !line) throw new Error(`the --store=${store} run failed (exit ${code})`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as RunResult;
+}
+
+async function both(): Promise<void> {
+  const memory = await runInChild('memory');
+  const disk = await runInChild('disk');
+  console.log(`\nbench/ingest --store=both: the embedded store in memory vs durable on disk\n`);
+  console.log(
+    table([
+      ['', 'messages/s', 'peak RSS MiB', 'end RSS MiB'],
+      [
+        'disk (SQLite)',
+        fixed(disk.messagesPerSecond, 1),
+        fixed(disk.peakRssMiB, 0),
+        fixed(disk.endRssMiB, 0),
+      ],
+      [
+        'memory',
+        fixed(memory.messagesPerSecond, 1),
+        fixed(memory.peakRssMiB, 0),
+        fixed(memory.endRssMiB, 0),
+      ],
+      [
+        'ratio disk/memory',
+        `${fixed(disk.messagesPerSecond / memory.messagesPerSecond)}x`,
+        `${fixed(disk.peakRssMiB / memory.peakRssMiB)}x`,
+        `${fixed(disk.endRssMiB / memory.endRssMiB)}x`,
+      ],
+    ]),
+  );
+}
+
+const BASELINE_PREFIX = 'BENCH_BASELINE ';
+
+/** The baseline's own process: parse every file of `dir` in order; report time and peak RSS. */
+async function baseline(dir: string): Promise<void> {
+  const files = readdirSync(dir).sort();
+  const { result, peak } = await peakRss(async () => {
+    const t0 = now();
+    for (const file of files) await simpleParser(readFileSync(join(dir, file)));
+    return now() - t0;
+  });
+  console.log(`${BASELINE_PREFIX}${JSON.stringify({ ms: result, peak, messages: files.length })}`);
+}
+
+async function runBaseline(dir: string): Promise<{ ms: number; peak: number; messages: number }> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, process.argv[1] ?? '', `--baseline=${dir}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = output.split('\n').find((l) => l.startsWith(BASELINE_PREFIX));
+  if (code !== 0 || !line) throw new Error(`the baseline process failed (exit ${code})`);
+  return JSON.parse(line.slice(BASELINE_PREFIX.length)) as {
+    ms: number;
+    peak: number;
+    messages: number;
+  };
+}
+
+/** Appends the bench's mail to Dovecot and writes it for the baseline; keeps none of it in memory. */
+async function prepareMail(dovecot: DovecotServer, user: string, baselineDir: string) {
+  const sources = corpusSources();
+  const { appended, refused } = await appendAll(dovecot, user, sources);
+  mkdirSync(baselineDir, { recursive: true });
+  appended.forEach((source, i) =>
+    writeFileSync(join(baselineDir, `${String(i).padStart(5, '0')}.eml`), source),
+  );
+  const bytes = appended.reduce((sum, source) => sum + source.length, 0);
+  return { bytes, refused, corpusSize: sources.length };
+}
+
+async function main(store: BenchStore): Promise<void> {
   if (!existsSync(join(corpus, 'MANIFEST.tsv'))) {
     console.error(`bench/ingest needs the shared corpus at ${corpus}`);
     process.exit(2);
   }
   const started = now();
-  const sources = corpusSources();
-  const services = await startBenchServices();
+  const services = await startBenchServices(store);
   const dovecot = await startDovecot();
   try {
     const user = dovecot.userFor('bench-ingest');
-    const { appended, refused } = await appendAll(dovecot, user, sources);
-    const bytes = appended.reduce((sum, source) => sum + source.length, 0);
-
-    // The baseline first, in a process that has done nothing else yet.
-    const bare = await peakRss(async () => {
-      const t0 = now();
-      for (const source of appended) await simpleParser(source);
-      return now() - t0;
-    });
+    const baselineDir = join(services.scratch, 'baseline');
+    const { bytes, refused, corpusSize } = await prepareMail(dovecot, user, baselineDir);
+    // The baseline first, in a process that has done nothing else.
+    const bareRun = await runBaseline(baselineDir);
+    const bare = { result: bareRun.ms, peak: bareRun.peak };
 
     const ours = await peakRss(async () => {
       const t0 = now();
@@ -186,18 +305,23 @@ async function main(): Promise<void> {
       return { ms: now() - t0, runtime };
     });
     const { runtime } = ours.result;
+    // At the end of the run, with everything still open: what stays after ingesting.
+    const endRss = process.memoryUsage.rss();
+    const breakdown = memoryBreakdown();
+    // To see what holds the memory: POSTROOM_BENCH_HEAP_SNAPSHOT=<file> writes a heap snapshot here.
+    const snapshot = process.env.POSTROOM_BENCH_HEAP_SNAPSHOT;
+    if (snapshot) writeHeapSnapshot(snapshot);
     const counts = await accounted(runtime);
     const mix = await mixOf(runtime);
     await services.stop();
 
     const rate = (ms: number) => (MESSAGES / ms) * 1000;
-    const mib = (value: number) => fixed(value / 1024 / 1024, 0);
     console.log(
-      `\nbench/ingest: ${MESSAGES} messages (${mib(bytes)} MiB, the corpus of ${sources.length} cycled, each with its own Message-ID) from Dovecot; MongoDB: ${services.mongoLabel}\n`,
+      `\nbench/ingest: ${MESSAGES} messages (${mib(bytes)} MiB, the corpus of ${corpusSize} cycled, each with its own Message-ID) from Dovecot; MongoDB: ${services.mongoLabel}\n`,
     );
     console.log(
       table([
-        ['', 'messages', 'seconds', 'messages/s', 'ratio to bare', 'peak RSS MiB'],
+        ['', 'messages', 'seconds', 'messages/s', 'ratio to bare', 'peak RSS MiB', 'end RSS MiB'],
         [
           'Postroom (IMAP watcher + ingest)',
           String(counts.stored + counts.failed),
@@ -205,14 +329,16 @@ async function main(): Promise<void> {
           fixed(rate(ours.result.ms), 1),
           `${fixed(rate(ours.result.ms) / rate(bare.result))}x`,
           mib(ours.peak),
+          mib(endRss),
         ],
         [
           'bare mailparser simpleParser',
-          String(appended.length),
+          String(bareRun.messages),
           fixed(bare.result / 1000),
           fixed(rate(bare.result), 1),
           '1.00x',
           mib(bare.peak),
+          '',
         ],
       ]),
     );
@@ -224,8 +350,16 @@ async function main(): Promise<void> {
     );
     if (refused > 0) console.log(`  Dovecot refused ${refused} APPENDs (not counted)`);
     console.log(
-      '  peak RSS is the whole process: with the embedded store it includes every stored message and file',
+      '  peak and end RSS are the whole process: tsx, Postroom and the embedded store (the baseline runs in a process of its own)',
     );
+    console.log(`  at the end: ${breakdown}`);
+    const result: RunResult = {
+      store,
+      messagesPerSecond: rate(ours.result.ms),
+      peakRssMiB: ours.peak / 1024 / 1024,
+      endRssMiB: endRss / 1024 / 1024,
+    };
+    console.log(`${RESULT_PREFIX}${JSON.stringify(result)}`);
   } finally {
     await dovecot.stop();
     await services.stop();
@@ -233,4 +367,8 @@ async function main(): Promise<void> {
   console.log(`\ndone in ${fixed((now() - started) / 1000, 1)} s`);
 }
 
-await main();
+const baselineArg = process.argv.find((a) => a.startsWith('--baseline='));
+const mode = storeArgument();
+if (baselineArg) await baseline(baselineArg.slice('--baseline='.length));
+else if (mode === 'both') await both();
+else await main(mode);

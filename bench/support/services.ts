@@ -26,19 +26,26 @@ export interface BenchServices {
   stop(): Promise<void>;
 }
 
-export async function startBenchServices(): Promise<BenchServices> {
+/** Where the embedded store keeps its data when MONGODB_URI is unset: in memory, or durable in the scratch folder. */
+export type BenchStore = 'memory' | 'disk';
+
+export async function startBenchServices(store: BenchStore = 'disk'): Promise<BenchServices> {
   const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  const scratch = mkdtempSync(join(tmpdir(), 'postroom-bench-'));
   let embedded: EmbeddedMongo | undefined;
   let mongoUri = process.env.MONGODB_URI?.trim();
   if (!mongoUri) {
-    embedded = await startEmbeddedMongo();
+    embedded = await startEmbeddedMongo(
+      store === 'disk' ? { dataDir: join(scratch, 'store') } : {},
+    );
     mongoUri = embedded.uri;
   }
   process.env.POSTROOM_TEST_REDIS_URL = redisUrl;
   process.env.POSTROOM_TEST_MONGODB_URI = mongoUri;
-  const mongoLabel = embedded ? 'embedded store (in this process)' : new URL(mongoUri).host;
+  const mongoLabel = embedded
+    ? `embedded store (in this process, ${store === 'disk' ? 'durable on disk' : 'in memory'})`
+    : new URL(mongoUri).host;
 
-  const scratch = mkdtempSync(join(tmpdir(), 'postroom-bench-'));
   let runtime: TestRuntime | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -13,6 +13,7 @@ import * as query from 'mingo/operators/query';
 import * as windowOps from 'mingo/operators/window';
 import { sortDocuments } from './bson-order.ts';
 import { MongoError, notSupported } from './errors.ts';
+import { hydrateAll } from './lazy-bodies.ts';
 import { Matcher, asQueryError, parseSort } from './query.ts';
 import type { Store } from './store.ts';
 import { cloneValue, isPlainObject, toView, type Doc } from './values.ts';
@@ -190,9 +191,10 @@ export function runPipeline(
       context: CONTEXT,
       scriptEnabled: false,
       variables,
-      collectionResolver: (name: string) => viewCopies(store.get(db, name)?.docs.values() ?? []),
+      collectionResolver: (name: string) =>
+        viewCopies(hydrateAll(store.get(db, name)?.docs.values() ?? [])),
     });
-    return aggregator.run(viewCopies(input)) as Doc[];
+    return aggregator.run(viewCopies(hydrateAll(input))) as Doc[];
   } catch (error) {
     if (error instanceof MongoError) throw error;
     const message = error instanceof Error ? error.message : String(error);

@@ -1,10 +1,14 @@
 // One collection: documents in insertion order keyed by their canonical _id,
 // its indexes, and the only three ways documents change (insert, replace,
 // remove), each of which enforces every unique index before touching state
-// and keeps the equality lookups (postings.ts) up to date.
+// and keeps the equality lookups (postings.ts) up to date. A durable store
+// gives it a journal that records each change; the collection stays the
+// query engine either way.
 import { ObjectId } from 'bson';
 import { MongoError, badValue } from './errors.ts';
 import { Index, duplicateKeyError, type IndexSpec } from './indexes.ts';
+import { filterReadsBody, hydrate } from './lazy-bodies.ts';
+import type { CollectionJournal } from './persistence/journal.ts';
 import { Postings, postingKey } from './postings.ts';
 import { Matcher } from './query.ts';
 import { isPlainObject, keyOf, type Doc } from './values.ts';
@@ -14,10 +18,17 @@ export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
 /** Below this share of the collection a posting list beats a scan in natural order. */
 const POSTINGS_MAX_SHARE = 0.5;
 
+export interface CollectionOptions {
+  /** Kept across restarts by a durable store; new collections get a fresh one. */
+  uuid?: string;
+  journal?: CollectionJournal;
+}
+
 export class Collection {
   readonly docs = new Map<string, Doc>();
   readonly indexes: Index[] = [];
-  readonly uuid = crypto.randomUUID();
+  readonly uuid: string;
+  private readonly journal: CollectionJournal | undefined;
   /** Natural (insertion) order of each id key, to return posted candidates in scan order. */
   private readonly positions = new Map<string, number>();
   private nextPosition = 0;
@@ -27,7 +38,11 @@ export class Collection {
   constructor(
     readonly db: string,
     readonly name: string,
-  ) {}
+    options: CollectionOptions = {},
+  ) {
+    this.uuid = options.uuid ?? crypto.randomUUID();
+    this.journal = options.journal;
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`;
@@ -37,42 +52,71 @@ export class Collection {
     return [ID_INDEX, ...this.indexes.map((i) => i.spec)];
   }
 
-  /** Inserts a document (given _id first if missing); returns the stored document. */
+  /** Inserts a document (given _id first if missing); returns the stored (full) document. */
   insert(input: Doc): Doc {
     const doc = prepareForInsert(input);
     const idKey = keyOf(doc._id);
     if (this.docs.has(idKey))
       throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, { _id: doc._id });
-    for (const index of this.indexes) index.check(doc, idKey, this.ns);
-    for (const index of this.indexes) index.add(doc, idKey);
-    for (const postings of this.postings.values()) postings.add(doc, idKey);
-    this.docs.set(idKey, doc);
+    const kept = this.journal ? this.journal.memoryForm(idKey, doc) : doc;
+    for (const index of this.indexes) index.check(kept, idKey, this.ns);
+    // Every check passed: from here on nothing fails but the journal's own write.
+    this.journal?.inserted(idKey, this.nextPosition, doc);
+    for (const index of this.indexes) index.add(kept, idKey);
+    for (const postings of this.postings.values()) postings.add(kept, idKey);
+    this.docs.set(idKey, kept);
     this.positions.set(idKey, this.nextPosition++);
     return doc;
   }
 
   replace(old: Doc, next: Doc): void {
     const idKey = keyOf(old._id);
-    const affected = this.indexes.filter((index) => !index.unchangedBy(old, next));
-    for (const index of affected) index.check(next, idKey, this.ns);
+    // The caller may hold the full form of a skeleton: the indexes know the stored one.
+    const current = this.docs.get(idKey) ?? old;
+    const kept = this.journal ? this.journal.memoryForm(idKey, next) : next;
+    const affected = this.indexes.filter((index) => !index.unchangedBy(current, kept));
+    for (const index of affected) index.check(kept, idKey, this.ns);
+    this.journal?.replaced(idKey, next);
     for (const index of affected) {
-      index.remove(old, idKey);
-      index.add(next, idKey);
+      index.remove(current, idKey);
+      index.add(kept, idKey);
     }
-    for (const postings of this.postings.values()) postings.replace(old, next, idKey);
-    this.docs.set(idKey, next);
+    for (const postings of this.postings.values()) postings.replace(current, kept, idKey);
+    this.docs.set(idKey, kept);
   }
 
   remove(doc: Doc): void {
     const idKey = keyOf(doc._id);
-    for (const index of this.indexes) index.remove(doc, idKey);
-    for (const postings of this.postings.values()) postings.remove(doc, idKey);
+    const current = this.docs.get(idKey) ?? doc;
+    this.journal?.removed(idKey);
+    for (const index of this.indexes) index.remove(current, idKey);
+    for (const postings of this.postings.values()) postings.remove(current, idKey);
     this.docs.delete(idKey);
     this.positions.delete(idKey);
   }
 
+  /**
+   * Puts back a document read from disk at open, in its stored form and
+   * natural position; the indexes are restored after all documents.
+   */
+  restoreDocument(idKey: string, position: number, kept: Doc): void {
+    this.docs.set(idKey, kept);
+    this.positions.set(idKey, position);
+    if (position >= this.nextPosition) this.nextPosition = position + 1;
+  }
+
+  /** Re-builds an index read from disk at open (its documents were valid when it was saved). */
+  restoreIndex(spec: IndexSpec): void {
+    this.buildIndex(spec);
+  }
+
   /** Adds a secondary index, failing with E11000 if existing documents violate it. */
   addIndex(spec: IndexSpec): void {
+    this.buildIndex(spec);
+    this.journal?.indexesChanged(this.indexes.map((index) => index.spec));
+  }
+
+  private buildIndex(spec: IndexSpec): void {
     const index = new Index(spec);
     for (const [idKey, doc] of this.docs) {
       try {
@@ -97,6 +141,7 @@ export class Collection {
   dropIndexes(positions: number[]): void {
     for (const at of [...positions].sort((a, b) => b - a)) this.indexes.splice(at, 1);
     this.syncPostings();
+    this.journal?.indexesChanged(this.indexes.map((index) => index.spec));
   }
 
   /**
@@ -179,7 +224,10 @@ export class Collection {
 
   find(matcher: Matcher): Doc[] {
     const out: Doc[] = [];
-    for (const doc of this.candidates(matcher.filter)) if (matcher.test(doc)) out.push(doc);
+    // A skeleton lacks the body field: a filter that may read it tests the full document.
+    const full = this.journal?.bodiesOnDisk === true && filterReadsBody(matcher.filter);
+    for (const doc of this.candidates(matcher.filter))
+      if (matcher.test(full ? hydrate(doc) : doc)) out.push(doc);
     return out;
   }
 }

@@ -3,6 +3,7 @@
 // capped by count and by bytes, as mongod does.
 import { Long, calculateObjectSize } from 'bson';
 import { MongoError } from './errors.ts';
+import { hydrate } from './lazy-bodies.ts';
 import type { Doc } from './values.ts';
 
 /** Stay well under the 16 MiB reply document limit. */
@@ -108,7 +109,8 @@ export class CursorRegistry {
     const batch: Doc[] = [];
     let bytes = 0;
     while (batch.length < count && cursor.position < cursor.docs.length) {
-      const raw = cursor.docs[cursor.position] as Doc;
+      // A skeleton (GridFS chunk of a durable store) is read back only now, batch by batch.
+      const raw = hydrate(cursor.docs[cursor.position] as Doc);
       const doc = cursor.transform ? cursor.transform(raw) : raw;
       // The first document goes whatever its size; sizing it (BSON-walking
       // it) only pays when another may follow it into this batch.

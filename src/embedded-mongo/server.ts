@@ -6,6 +6,8 @@ import { runCommand } from './commands/index.ts';
 import type { CursorRegistry } from './cursors.ts';
 import type { Store } from './store.ts';
 import { decodeMessage, encodeReply, splitMessages } from './wire.ts';
+import { MongoError } from './errors.ts';
+import type { Doc } from './values.ts';
 
 export interface ServerState {
   store: Store;
@@ -27,7 +29,7 @@ export function createWireServer(state: ServerState): { server: Server; sockets:
       try {
         pending = splitMessages(pending, (message) => {
           const request = decodeMessage(message);
-          const reply = runCommand(
+          let reply = runCommand(
             request.command,
             {
               store: state.store,
@@ -38,6 +40,12 @@ export function createWireServer(state: ServerState): { server: Server; sockets:
             },
             state.logger,
           );
+          // The command's writes are one transaction, durable before the reply leaves.
+          try {
+            state.store.commit();
+          } catch (error) {
+            reply = commitFailed(state, error);
+          }
           if (!request.noReply) socket.write(encodeReply(request, reply));
         });
       } catch (error) {
@@ -52,4 +60,21 @@ export function createWireServer(state: ServerState): { server: Server; sockets:
     socket.on('close', () => sockets.delete(socket));
   });
   return { server, sockets };
+}
+
+/**
+ * A commit that fails (disk full, I/O error) leaves memory ahead of the disk:
+ * the command is answered as failed, and the store must be restarted to
+ * read back what is really stored.
+ */
+function commitFailed(state: ServerState, error: unknown): Doc {
+  state.logger?.fatal(
+    { err: error },
+    'embedded mongo: a write could not be committed to disk; restart the store to read back its committed state',
+  );
+  state.store.persistence?.rollback();
+  return new MongoError(
+    1,
+    `the write could not be made durable: ${error instanceof Error ? error.message : String(error)}`,
+  ).toReply();
 }

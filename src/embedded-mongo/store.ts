@@ -1,9 +1,34 @@
-// All databases of one embedded server, in memory.
+// All databases of one embedded server, in memory; with a persistence
+// beneath (persistence/), every change is also journalled to disk and the
+// collections are read back from it at open.
 import { MongoError } from './errors.ts';
 import { Collection } from './collection.ts';
+import type { StoreInfo, StorePersistence } from './persistence/journal.ts';
 
 export class Store {
   private readonly dbs = new Map<string, Map<string, Collection>>();
+
+  constructor(readonly persistence?: StorePersistence) {}
+
+  info(): StoreInfo {
+    return {
+      engine: this.persistence ? 'sqlite' : 'memory',
+      dataDir: this.persistence?.dataDir ?? null,
+      pid: process.pid,
+    };
+  }
+
+  /** Makes what the current command wrote durable (no-op in memory). */
+  commit(): void {
+    this.persistence?.commit();
+  }
+
+  /** Puts back a collection read from disk at open. */
+  restore(coll: Collection): void {
+    let colls = this.dbs.get(coll.db);
+    if (!colls) this.dbs.set(coll.db, (colls = new Map()));
+    colls.set(coll.name, coll);
+  }
 
   databases(): string[] {
     return [...this.dbs.keys()].filter((name) => (this.dbs.get(name)?.size ?? 0) > 0);
@@ -23,7 +48,11 @@ export class Store {
     let colls = this.dbs.get(db);
     if (!colls) this.dbs.set(db, (colls = new Map()));
     let coll = colls.get(name);
-    if (!coll) colls.set(name, (coll = new Collection(db, name)));
+    if (!coll) {
+      const uuid = crypto.randomUUID();
+      const journal = this.persistence?.collectionCreated(db, name, uuid);
+      colls.set(name, (coll = new Collection(db, name, { uuid, journal })));
+    }
     return coll;
   }
 
@@ -34,11 +63,13 @@ export class Store {
 
   drop(db: string, name: string): Collection | undefined {
     const coll = this.get(db, name);
+    if (coll) this.persistence?.collectionDropped(db, name);
     this.dbs.get(db)?.delete(name);
     return coll;
   }
 
   dropDatabase(db: string): void {
+    if (this.dbs.has(db)) this.persistence?.databaseDropped(db);
     this.dbs.delete(db);
   }
 

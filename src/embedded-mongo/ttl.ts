@@ -37,7 +37,10 @@ function sweepExpired(store: Store, now = Date.now()): number {
 }
 
 export function startTtlMonitor(store: Store, intervalMs: number): () => void {
-  const timer = setInterval(() => sweepExpired(store), intervalMs);
+  const timer = setInterval(() => {
+    sweepExpired(store);
+    store.commit();
+  }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -1,6 +1,7 @@
 // findAndModify: update, upsert or remove one document and return it (before
 // or after), with errors such as E11000 reported at the top level.
 import { failedToParse } from '../errors.ts';
+import { hydrate } from '../lazy-bodies.ts';
 import { evaluateLet } from '../pipeline-update.ts';
 import { compileProjection } from '../projection.ts';
 import { UpdateSpec } from '../update.ts';
@@ -33,14 +34,20 @@ function findAndModify(cmd: Doc, ctx: CommandContext): Doc {
   if (remove && cmd.upsert === true)
     throw failedToParse('Cannot specify both upsert=true and remove=true ');
   const project = compileProjection(cmd.fields, filter);
-  const shape = (doc: Doc | undefined): Doc | null => (doc ? (project ? project(doc) : doc) : null);
+  const shape = (stored: Doc | undefined): Doc | null => {
+    if (!stored) return null;
+    const doc = hydrate(stored);
+    return project ? project(doc) : doc;
+  };
 
   const variables = evaluateLet(cmd.let);
   const targets = select(ctx, name, filter, { sort: cmd.sort, limit: 1, variables });
   if (remove) {
     const doc = targets[0];
+    // Shaped before the removal: a durable store reads a chunk's body from disk.
+    const value = shape(doc);
     if (doc) ctx.store.get(ctx.db, name)?.remove(doc);
-    return { lastErrorObject: { n: doc ? 1 : 0 }, value: shape(doc), ok: 1 };
+    return { lastErrorObject: { n: doc ? 1 : 0 }, value, ok: 1 };
   }
   const spec = new UpdateSpec(filter, cmd.update, cmd.arrayFilters, variables);
   const coll = ctx.store.ensure(ctx.db, name);

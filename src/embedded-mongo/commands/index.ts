@@ -10,6 +10,7 @@ import { findAndModifyCommands } from './find-and-modify.ts';
 import { handshakeCommands } from './handshake.ts';
 import { indexCommands } from './indexes.ts';
 import { readCommands } from './read.ts';
+import { storeAdminCommands } from './store-admin.ts';
 import { writeCommands } from './write.ts';
 
 const COMMANDS = new Map<string, Handler>(
@@ -21,6 +22,7 @@ const COMMANDS = new Map<string, Handler>(
     ...writeCommands,
     ...findAndModifyCommands,
     ...aggregateCommands,
+    ...storeAdminCommands,
   }),
 );
 

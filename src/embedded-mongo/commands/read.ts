@@ -2,6 +2,7 @@
 import { Long } from 'bson';
 import { valuesAtPath, sortDocuments } from '../bson-order.ts';
 import { MongoError, badValue, notSupported } from '../errors.ts';
+import { hydrate, pathReadsBody } from '../lazy-bodies.ts';
 import { evaluateLet } from '../pipeline-update.ts';
 import { compileProjection } from '../projection.ts';
 import { Matcher, parseSort } from '../query.ts';
@@ -110,8 +111,9 @@ function distinct(cmd: Doc, ctx: CommandContext): Doc {
   const key = cmd.key;
   if (typeof key !== 'string') throw new MongoError(14, "Field 'key' must be a string");
   const seen = new Map<string, unknown>();
+  const full = pathReadsBody(key);
   for (const doc of select(ctx, name, optionalDoc(cmd, 'query'))) {
-    for (const v of valuesAtPath(doc, key)) {
+    for (const v of valuesAtPath(full ? hydrate(doc) : doc, key)) {
       for (const item of Array.isArray(v) ? v : [v])
         if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
     }

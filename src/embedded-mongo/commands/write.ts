@@ -3,6 +3,7 @@
 // become writeErrors (ordered batches stop at the first one).
 import type { Collection } from '../collection.ts';
 import { MongoError, badValue } from '../errors.ts';
+import { hydrate } from '../lazy-bodies.ts';
 import { evaluateLet } from '../pipeline-update.ts';
 import { Matcher } from '../query.ts';
 import { UpdateSpec, checkIdForStorage } from '../update.ts';
@@ -72,13 +73,14 @@ export function updateDocuments(
 ): UpdateOutcome {
   const targets = opts.targets ?? coll.find(new Matcher(filter, opts.variables));
   const outcome: UpdateOutcome = { matched: 0, modified: 0 };
-  for (const doc of opts.multi ? targets : targets.slice(0, 1)) {
+  for (const stored of opts.multi ? targets : targets.slice(0, 1)) {
+    const doc = hydrate(stored);
     const next = spec.apply(doc);
     outcome.matched++;
     outcome.before = doc;
     outcome.after = doc;
     if (sameBson(doc, next)) continue;
-    coll.replace(doc, next);
+    coll.replace(stored, next);
     outcome.after = next;
     outcome.modified++;
   }

@@ -1,7 +1,7 @@
 // Operator tasks on a data directory, whether or not Postroom is running on
 // it: reach its store (the running host's, else one opened for the task),
 // then take a consistent backup, or copy everything into a real MongoDB.
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
@@ -47,7 +47,8 @@ export async function backupDataDir(
       BACKUP_TIMEOUT_MS,
     );
     if (reply.ok !== 1) throw new Error(`the store refused the backup: ${String(reply.errmsg)}`);
-    return { destination: target, bytes: Number(reply.bytes ?? 0) };
+    const file = typeof reply.file === 'string' ? reply.file : resolve(target, 'store.sqlite');
+    return { destination: target, bytes: (await stat(file)).size };
   });
 }
 

@@ -29,7 +29,7 @@ export function runWireCommand(
 ): Promise<Doc> {
   return new Promise<Doc>((resolve, reject) => {
     const socket = connect({ host, port });
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     let settled = false;
     const finish = (error: Error | null, reply?: Doc): void => {
       if (settled) return;
