@@ -66,8 +66,8 @@ describe('the postroom process', () => {
     });
     started.push(proc);
     await proc.waitForLog(
-      (l) => typeof l.msg === 'string' && l.msg.includes('embedded in-memory'),
-      'the embedded-store warning',
+      (l) => typeof l.msg === 'string' && l.msg.includes('embedded store kept on disk'),
+      'the embedded-store line naming its data directory',
     );
     await proc.waitForLog((l) => l.msg === 'postroom started', 'startup');
 
