@@ -106,17 +106,22 @@ function checkOperators(value: unknown): void {
   }
 }
 
+/** The stage's operator, as mongod insists: a stage is an object of exactly one field. */
+export function stageName(stage: unknown): string {
+  if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
+    throw new MongoError(
+      40323,
+      'A pipeline stage specification object must contain exactly one field.',
+    );
+  }
+  return Object.keys(stage)[0] as string;
+}
+
 export function validatePipeline(stages: unknown): Doc[] {
   if (!Array.isArray(stages))
     throw new MongoError(14, "'pipeline' option must be specified as an array");
   for (const stage of stages) {
-    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
-      throw new MongoError(
-        40323,
-        'A pipeline stage specification object must contain exactly one field.',
-      );
-    }
-    const name = Object.keys(stage)[0] as string;
+    const name = stageName(stage);
     if (UNSUPPORTED_STAGES.has(name)) throw notSupported(`the ${name} aggregation stage`);
     if (!STAGES.has(name))
       throw new MongoError(40324, `Unrecognized pipeline stage name: '${name}'`);

@@ -4,7 +4,7 @@
 // $project, $replaceRoot/$replaceWith stages run over one document). Both go
 // through mingo with the same operator context as the aggregate command.
 import { Aggregator } from 'mingo/aggregator';
-import { CONTEXT } from './aggregate.ts';
+import { CONTEXT, stageName } from './aggregate.ts';
 import { MongoError, badValue } from './errors.ts';
 import { asQueryError } from './query.ts';
 import { cloneValue, isPlainObject, normalize, toView, type Doc } from './values.ts';
@@ -81,13 +81,7 @@ export class PipelineUpdate {
     private readonly variables: Doc | undefined,
   ) {
     for (const stage of stages) {
-      if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
-        throw new MongoError(
-          40323,
-          'A pipeline stage specification object must contain exactly one field.',
-        );
-      }
-      const name = Object.keys(stage)[0] as string;
+      const name = stageName(stage);
       if (!UPDATE_STAGES.has(name)) {
         throw new MongoError(72, `${name} is not allowed to be used within an update`);
       }

@@ -4,43 +4,21 @@
 // into a MongoDB that Postroom is then started on.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { testMongoUri, testRedisUrl, uniqueName } from '../../support/env.ts';
 import { startPostroomProcess, type PostroomProcess } from '../../support/process.ts';
-import {
-  accountConfig,
-  dropDatabase,
-  dropRedisPrefix,
-  TEST_API_KEY,
-} from '../../support/runtime.ts';
+import { dropDatabase, dropRedisPrefix } from '../../support/runtime.ts';
 import { freePort, waitUntil } from '../../support/wait.ts';
+import { caseNumbers, dropFolderHome } from './drop-folder-home.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const home = mkdtempSync(join(tmpdir(), 'postroom-backup-'));
-const dataDir = join(home, 'data');
-const drop = join(home, 'drop');
 const prefix = uniqueName('backup');
+const { home, configPath, dropMail } = dropFolderHome('backup', prefix);
+const dataDir = join(home, 'data');
 const targetUri = testMongoUri(uniqueName('copy'));
 const processes: PostroomProcess[] = [];
-mkdirSync(drop, { recursive: true });
-const configPath = join(home, 'postroom.json');
-writeFileSync(
-  configPath,
-  JSON.stringify(
-    accountConfig([
-      {
-        id: 'support',
-        address: 'support@acme.test',
-        drop_folder: drop,
-        outbox_folder: join(home, 'outbox'),
-        agents: [],
-      },
-    ]),
-  ),
-);
 
 after(async () => {
   for (const proc of processes) await proc.stop();
@@ -48,21 +26,6 @@ after(async () => {
   await dropDatabase(targetUri);
   rmSync(home, { recursive: true, force: true });
 });
-
-function dropMail(n: number): void {
-  const raw = [
-    `From: Customer ${n} <customer${n}@customer.test>`,
-    'To: support@acme.test',
-    `Subject: Backup question ${n}`,
-    `Message-ID: <backup-${n}-${prefix}@customer.test>`,
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    `Question ${n}.`,
-    '',
-  ].join('\r\n');
-  writeFileSync(join(home, `${n}.tmp`), raw);
-  renameSync(join(home, `${n}.tmp`), join(drop, `mail-${n}.eml`));
-}
 
 async function start(
   env: Record<string, string>,
@@ -78,15 +41,6 @@ async function start(
   processes.push(proc);
   await proc.waitForLog((l) => l.msg === 'postroom started', 'postroom to start');
   return { proc, port };
-}
-
-async function caseNumbers(port: number): Promise<number[]> {
-  const response = await fetch(`http://127.0.0.1:${port}/v1/messaging/conversations?limit=100`, {
-    headers: { authorization: `Bearer ${TEST_API_KEY}` },
-  });
-  assert.equal(response.status, 200);
-  const body = (await response.json()) as { data: Array<{ case_number: number }> };
-  return body.data.map((c) => c.case_number).sort((a, b) => a - b);
 }
 
 function npmScript(

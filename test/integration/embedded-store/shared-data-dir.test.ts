@@ -5,36 +5,19 @@
 // on the same port; and a directory held by a process that does not answer
 // (SIGSTOPped) makes a newcomer stop with a message naming POSTROOM_DATA_DIR.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { testRedisUrl, uniqueName } from '../../support/env.ts';
 import { startPostroomProcess, type PostroomProcess } from '../../support/process.ts';
-import { accountConfig, dropRedisPrefix, TEST_API_KEY } from '../../support/runtime.ts';
+import { dropRedisPrefix } from '../../support/runtime.ts';
 import { freePort, waitUntil } from '../../support/wait.ts';
+import { caseNumbers, dropFolderHome } from './drop-folder-home.ts';
 
-const home = mkdtempSync(join(tmpdir(), 'postroom-shared-'));
-const dataDir = join(home, 'data');
-const drop = join(home, 'drop');
 const prefix = uniqueName('shared');
+const { home, configPath, dropMail } = dropFolderHome('shared', prefix);
+const dataDir = join(home, 'data');
 const processes: PostroomProcess[] = [];
-mkdirSync(drop, { recursive: true });
-const configPath = join(home, 'postroom.json');
-writeFileSync(
-  configPath,
-  JSON.stringify(
-    accountConfig([
-      {
-        id: 'support',
-        address: 'support@acme.test',
-        drop_folder: drop,
-        outbox_folder: join(home, 'outbox'),
-        agents: [],
-      },
-    ]),
-  ),
-);
 
 after(async () => {
   for (const proc of processes) {
@@ -66,32 +49,6 @@ const hosting = (l: Record<string, unknown>) =>
 const joinedHost = (l: Record<string, unknown>) =>
   l.msg === 'joined the embedded store hosted by another process on this data directory';
 
-function dropMail(n: number): void {
-  const raw = [
-    `From: Customer ${n} <customer${n}@customer.test>`,
-    'To: support@acme.test',
-    `Subject: Question ${n}`,
-    `Message-ID: <shared-${n}-${prefix}@customer.test>`,
-    'Date: Mon, 06 May 2024 10:00:00 +0000',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    `Question number ${n}.`,
-    '',
-  ].join('\r\n');
-  // Renamed into place whole, as a mail delivery agent does.
-  writeFileSync(join(home, `mail-${n}.tmp`), raw);
-  renameSync(join(home, `mail-${n}.tmp`), join(drop, `mail-${n}.eml`));
-}
-
-async function conversations(apiPort: number): Promise<Array<{ case_number: number }>> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}/v1/messaging/conversations?limit=100`, {
-    headers: { authorization: `Bearer ${TEST_API_KEY}` },
-  });
-  assert.equal(response.status, 200);
-  const body = (await response.json()) as { data: Array<{ case_number: number }> };
-  return body.data;
-}
-
 describe('one data directory, many processes', () => {
   let apiPort = 0;
   let api: PostroomProcess;
@@ -107,10 +64,10 @@ describe('one data directory, many processes', () => {
       await started(worker);
     }
     for (let n = 1; n <= 5; n++) dropMail(n);
-    await waitUntil(async () => (await conversations(apiPort)).length === 5, {
+    await waitUntil(async () => (await caseNumbers(apiPort)).length === 5, {
       what: 'the api to list the 5 cases the workers stored',
     });
-    const numbers = (await conversations(apiPort)).map((c) => c.case_number).sort((a, b) => a - b);
+    const numbers = await caseNumbers(apiPort);
     assert.deepEqual(numbers, [1, 2, 3, 4, 5]);
     for (const proc of [api, ...workers]) {
       assert.equal(proc.lines.filter(hosting).length, proc === api ? 1 : 0);
@@ -154,10 +111,10 @@ describe('one data directory, many processes', () => {
     await api.waitForLog(joinedHost, 'the new api process to join');
     await started(api);
     dropMail(6);
-    await waitUntil(async () => (await conversations(apiPort)).length === 6, {
+    await waitUntil(async () => (await caseNumbers(apiPort)).length === 6, {
       what: 'the sixth case, stored after the takeover',
     });
-    const numbers = (await conversations(apiPort)).map((c) => c.case_number).sort((a, b) => a - b);
+    const numbers = await caseNumbers(apiPort);
     assert.deepEqual(numbers, [1, 2, 3, 4, 5, 6]);
   });
 
