@@ -19,6 +19,7 @@ import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
+import { createUsersRepository } from './users.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -41,6 +42,7 @@ export function createRepositories(models: Models) {
     approval: createApprovalRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
+    users: createUsersRepository(models),
   };
 }
 
@@ -54,3 +56,4 @@ export type ConversationsRepository = Repositories['conversations'];
 export type MessagesRepository = Repositories['messages'];
 export type IdempotencyRepository = Repositories['idempotency'];
 export type MessageRedactionRepository = Repositories['messageRedaction'];
+export type UsersRepository = Repositories['users'];
