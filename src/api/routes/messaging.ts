@@ -5,6 +5,7 @@ import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
@@ -23,6 +24,7 @@ export function messagingRoutes(
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
     conversationRedactRoutes(store),
+    conversationMarkReadRoutes(store),
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),

@@ -19,6 +19,7 @@ import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
+import { createReadMarkersRepository } from './read-markers.ts';
 import { createUsersRepository } from './users.ts';
 
 export function createRepositories(models: Models) {
@@ -43,6 +44,7 @@ export function createRepositories(models: Models) {
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
     users: createUsersRepository(models),
+    readMarkers: createReadMarkersRepository(models),
   };
 }
 

@@ -20,6 +20,7 @@ function assertKeys(value: object, seed: readonly string[], extras: readonly str
 }
 
 const CONVERSATION_EXTRAS = [
+  'unread_message_count',
   'case_number',
   'priority',
   'is_spam',
