@@ -28,7 +28,8 @@ export const KEYS = {
 
 const ALL = ['messaging:read', 'messaging:write', 'messaging:approve', 'messaging:delete', 'admin'];
 
-export function usersConfig(): unknown {
+/** `mailboxes`: per account id, the mailboxes to give it (drop folders, say). */
+export function usersConfig(mailboxes: Record<string, unknown[]> = {}): unknown {
   return {
     accounts: [
       {
@@ -51,19 +52,24 @@ export function usersConfig(): unknown {
           { name: 'sam', key: KEYS.sam, permissions: ALL, user: 'sam' },
           { name: 'reader', key: KEYS.reader, permissions: ['messaging:read'] },
         ],
+        mailboxes: mailboxes[ACME] ?? [],
       },
       {
         id: GLOBEX,
         name: 'Globex',
         users: [{ id: 'robin', name: 'Robin Globex', email: 'robin@acme.test' }],
         api_keys: [{ name: 'admin', key: KEYS.globex, permissions: ALL }],
+        mailboxes: mailboxes[GLOBEX] ?? [],
       },
     ],
   };
 }
 
-export function startUsersRuntime(): Promise<TestRuntime> {
-  return startTestRuntime(usersConfig(), { roles: 'api' });
+export function startUsersRuntime(
+  mailboxes: Record<string, unknown[]> = {},
+  roles = 'api',
+): Promise<TestRuntime> {
+  return startTestRuntime(usersConfig(mailboxes), { roles });
 }
 
 export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {
