@@ -47,6 +47,7 @@ export async function renderConversations(
       include,
       actors,
       ...(unread ? { unread: unread.get(conversation._id) ?? 0 } : {}),
+      ...(readerId === undefined ? {} : { readerId }),
       lastMessage: conversation.last_message_id
         ? (lastMessages?.get(conversation.last_message_id) ?? null)
         : null,

@@ -7,6 +7,7 @@ import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
 import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
+import { participantSettingRoutes } from './participant-settings.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
 import { messageActionRoutes, type MessageActionDeps } from './message-actions.ts';
@@ -25,6 +26,7 @@ export function messagingRoutes(
     conversationActionRoutes(store),
     conversationRedactRoutes(store),
     conversationMarkReadRoutes(store),
+    participantSettingRoutes(store),
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),

@@ -61,6 +61,8 @@ export interface ConversationRelated {
   lastMessage?: MessageRecord | null;
   /** The caller's unread count (store.readMarkers.unreadCounts). */
   unread?: number;
+  /** The caller's actor: their hidden membership makes `status` hidden (seed). */
+  readerId?: string;
 }
 
 // Members who still belong to the conversation: the seed lists "the active
@@ -94,7 +96,7 @@ export function serializeConversation(
     title: conversation.title,
     workflow_status: conversation.workflow_status,
     group: null,
-    status: conversation.status,
+    status: hiddenFor(conversation, related.readerId) ? 'hidden' : conversation.status,
     legal_hold: conversation.legal_hold,
     assignee: include.has('assignee')
       ? actorOrNull(conversation.assignee_id, related.actors)
@@ -118,4 +120,12 @@ export function serializeConversation(
     last_message_id: conversation.last_message_id,
     redacted_at: isoDate(conversation.redacted_at),
   };
+}
+
+/** Whether the caller is a member who hid the conversation from their own list. */
+function hiddenFor(conversation: ConversationRecord, readerId: string | undefined): boolean {
+  if (readerId === undefined) return false;
+  return conversation.participants.some(
+    (p) => p.actor_id === readerId && p.membership === 'hidden',
+  );
 }

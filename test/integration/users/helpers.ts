@@ -1,6 +1,6 @@
 // Users through the real runtime (api role): an account with bootstrap users,
 // a bare admin key, keys that act as users, and a second account.
-import { userIdFor } from '../../../src/store/index.ts';
+import { agentIdFor, userIdFor } from '../../../src/store/index.ts';
 import {
   TEST_API_KEY,
   dropDatabase,
@@ -13,6 +13,7 @@ export const ACME = 'acme';
 export const GLOBEX = 'globex';
 export const ROBIN = userIdFor(ACME, 'robin');
 export const SAM = userIdFor(ACME, 'sam');
+export const HELPER = agentIdFor(ACME, 'helper');
 export const ROBIN_PASSWORD = 'correct horse battery';
 
 export const KEYS = {
@@ -51,6 +52,15 @@ export function usersConfig(mailboxes: Record<string, unknown[]> = {}): unknown 
           { name: 'robin', key: KEYS.robin, permissions: ALL, user: 'robin' },
           { name: 'sam', key: KEYS.sam, permissions: ALL, user: 'sam' },
           { name: 'reader', key: KEYS.reader, permissions: ['messaging:read'] },
+        ],
+        agents: [
+          {
+            id: 'helper',
+            name: 'Helper',
+            handle: 'helper',
+            provider: { type: 'template', template: 'Hi' },
+            trigger_policy: 'mention',
+          },
         ],
         mailboxes: mailboxes[ACME] ?? [],
       },
