@@ -9,6 +9,8 @@ import type { ApiKeyRecord } from '../records/api-key.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
+import type { ReadMarkerRecord } from '../records/read-marker.ts';
+import type { UserRecord } from '../records/user.ts';
 import { accountSchema } from './account.ts';
 import { actorSchema } from './actor.ts';
 import { agentRunSchema } from './agent-run.ts';
@@ -19,7 +21,9 @@ import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
+import { readMarkerSchema } from './read-marker.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
+import { userSchema } from './user.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -33,6 +37,8 @@ export interface Models {
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
+  User: Model<UserRecord>;
+  ReadMarker: Model<ReadMarkerRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -48,5 +54,7 @@ export function createModels(connection: Connection): Models {
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
+    User: connection.model<UserRecord>('User', userSchema),
+    ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
   };
 }

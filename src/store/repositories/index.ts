@@ -19,6 +19,8 @@ import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
+import { createReadMarkersRepository } from './read-markers.ts';
+import { createUsersRepository } from './users.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -41,6 +43,8 @@ export function createRepositories(models: Models) {
     approval: createApprovalRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
+    users: createUsersRepository(models),
+    readMarkers: createReadMarkersRepository(models),
   };
 }
 
@@ -54,3 +58,4 @@ export type ConversationsRepository = Repositories['conversations'];
 export type MessagesRepository = Repositories['messages'];
 export type IdempotencyRepository = Repositories['idempotency'];
 export type MessageRedactionRepository = Repositories['messageRedaction'];
+export type UsersRepository = Repositories['users'];
