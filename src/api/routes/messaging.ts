@@ -5,6 +5,7 @@ import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { conversationAuditRoutes } from './conversation-audit.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
@@ -22,7 +23,8 @@ export function messagingRoutes(
     conversationReadRoutes(store),
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
-    conversationRedactRoutes(store),
+    conversationRedactRoutes(store, actions),
+    conversationAuditRoutes(store),
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),

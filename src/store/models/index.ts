@@ -6,6 +6,7 @@ import type { ActorRecord } from '../records/actor.ts';
 import type { AgentRunRecord } from '../records/agent-run.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import type { ApiKeyRecord } from '../records/api-key.ts';
+import type { AuditRecord } from '../records/audit.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
@@ -14,6 +15,7 @@ import { actorSchema } from './actor.ts';
 import { agentRunSchema } from './agent-run.ts';
 import { agentSchema } from './agent.ts';
 import { apiKeySchema } from './api-key.ts';
+import { auditSchema } from './audit.ts';
 import { conversationSchema } from './conversation.ts';
 import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
@@ -33,6 +35,7 @@ export interface Models {
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
+  Audit: Model<AuditRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -48,5 +51,6 @@ export function createModels(connection: Connection): Models {
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
+    Audit: connection.model<AuditRecord>('Audit', auditSchema),
   };
 }

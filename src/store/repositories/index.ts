@@ -4,6 +4,7 @@ import type { Models } from '../models/index.ts';
 import { createAccountsRepository, createActorsRepository } from './accounts.ts';
 import { createAgentsRepository } from './agents.ts';
 import { createApiKeysRepository } from './api-keys.ts';
+import { createAuditRepository } from './audit.ts';
 import { createConversationsRepository } from './conversations.ts';
 import { createIdempotencyRepository } from './idempotency.ts';
 import { createInboundRepository } from './inbound.ts';
@@ -41,6 +42,7 @@ export function createRepositories(models: Models) {
     approval: createApprovalRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
+    audit: createAuditRepository(models),
   };
 }
 
