@@ -18,7 +18,10 @@ let seeded = 0;
 
 async function seed(store: Store): Promise<Seeded> {
   const messageId = `m${++seeded}@example.com`;
-  const conversation = await createCase(store, { title: 'Jane Doe: my passport scan' });
+  const conversation = await createCase(store, {
+    title: 'Jane Doe: my passport scan',
+    participants: [{ type: 'customer', customer: { name: 'Jane Doe', address: 'jane@example.com' } }],
+  });
   const raw = await store.files.put('raw.eml', Buffer.from('From: jane@example.com\r\n\r\nhi'), {
     account_id: ACME,
     purpose: 'raw_source',
@@ -90,10 +93,16 @@ describe('redact', () => {
 
   test('overwrites every message’s content, deletes the files, keeps the timeline', async () => {
     const { conversation, email, draft, fileIds } = await seed(api.store);
-    const res = await redact(conversation._id);
+    const res = await api.call('deleter', {
+      method: 'POST',
+      url: `/v1/messaging/conversations/${conversation._id}/actions/redact?include[]=participants`,
+    });
     assert.equal(res.statusCode, 200, res.body);
     const json = res.json();
     assert.equal(json.object, 'conversation');
+    assert.ok(!res.body.includes('jane@example.com'), 'the customer’s address is gone');
+    assert.ok(!res.body.includes('Jane'), 'and the name');
+    assert.equal(json.participants.data[0].customer.address, '[redacted]');
     assert.ok(json.redacted_at);
     assert.equal(json.title, null, 'the title quoted the subject');
 
@@ -121,15 +130,27 @@ describe('redact', () => {
 
     const storedDraft = await api.store.messages.get(ACME, draft._id);
     assert.equal(storedDraft?.body, null);
-    assert.equal(storedDraft?.status, 'draft');
+    assert.equal(storedDraft?.status, 'rejected', 'a redacted draft can no longer be approved');
+    assert.equal(storedDraft?.rejection?.reason, 'conversation_redacted');
+    assert.ok(stored.deleted_at, 'the seed tombstone is set');
 
     // Through the API too, and the download is gone.
     const list = await api.call('reader', {
       method: 'GET',
       url: `/v1/messaging/conversations/${conversation._id}/messages`,
     });
-    const bodies = list.json().data.map((m: { body: string | null }) => m.body);
-    assert.deepEqual(bodies, [null, null]);
+    const data = list.json().data as Array<{
+      body: string | null;
+      deleted_at: string | null;
+      attachments: { data: Array<{ url: string | null }> } | null;
+    }>;
+    assert.deepEqual(
+      data.map((m) => m.body),
+      [null, null],
+    );
+    assert.ok(data.every((m) => m.deleted_at !== null));
+    const withAttachment = data.find((m) => (m.attachments?.data.length ?? 0) > 0);
+    assert.equal(withAttachment?.attachments?.data[0]?.url, null, 'no file, no URL (the seed)');
     assert.ok(!list.body.includes('X123'), 'nothing of the content left');
     assert.ok(!list.body.includes('jane@example.com'));
     const download = await api.call('reader', {
