@@ -33,7 +33,10 @@ const FINISHED = ['completed', 'failed'] as const;
 const PAGE = 500;
 
 /** Removes the conversation's finished jobs and receipts; returns how many jobs went. */
-export async function eraseQueueHistory(deps: QueueHistoryDeps, target: QueueTarget): Promise<number> {
+export async function eraseQueueHistory(
+  deps: QueueHistoryDeps,
+  target: QueueTarget,
+): Promise<number> {
   const removed = new Map<QueueName, string[]>();
   removed.set('mail.ingest', await ingestJobsOf(deps, target));
   removed.set('message.deliver', await deliverJobsOf(deps, target));

@@ -28,7 +28,6 @@ export type * from './records/agent.ts';
 export type * from './records/agent-run.ts';
 export type * from './records/api-key.ts';
 export type * from './records/audit.ts';
-export { AUDIT_KINDS } from './records/audit.ts';
 export type * from './records/conversation.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';
@@ -60,7 +59,6 @@ export type {
   StoredResponse,
 } from './repositories/idempotency.ts';
 export type { RedactionPlan } from './repositories/message-redaction.ts';
-export type { AuditRepository, NewAuditEntry } from './repositories/audit.ts';
 export type {
   MessageListOptions,
   NewAttachment,

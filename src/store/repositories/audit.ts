@@ -7,7 +7,7 @@ import { paginate, type Page, type PageRequest, type Segment } from '../paginati
 import type { AuditChange, AuditKind, AuditRecord } from '../records/audit.ts';
 import { leanFetch } from './lean-fetch.ts';
 
-export interface NewAuditEntry {
+interface NewAuditEntry {
   account_id: string;
   conversation_id: string;
   kind: AuditKind;
@@ -60,5 +60,3 @@ export function createAuditRepository({ Audit }: Models) {
     },
   };
 }
-
-export type AuditRepository = ReturnType<typeof createAuditRepository>;

@@ -185,7 +185,10 @@ export function createConversationRedaction({
     },
 
     /** Those records, once their files are gone: no source, and no reason (it may quote the mail). */
-    async eraseInboundFailures(accountId: string, emailMessageIds: readonly string[]): Promise<void> {
+    async eraseInboundFailures(
+      accountId: string,
+      emailMessageIds: readonly string[],
+    ): Promise<void> {
       if (emailMessageIds.length === 0) return;
       await InboundFailure.updateMany(
         { account_id: accountId, message_id: { $in: [...emailMessageIds] } },

@@ -149,7 +149,9 @@ function redactedFields(
       ? { ...source.approval, original_body: null, original_subject: null }
       : null,
     // Reasons a human typed go; the redaction's own fixed reason stays.
-    rejection: source.rejection ? { ...source.rejection, reason: kept(source.rejection.reason) } : null,
+    rejection: source.rejection
+      ? { ...source.rejection, reason: kept(source.rejection.reason) }
+      : null,
     cancel: source.cancel ? { ...source.cancel, reason: kept(source.cancel.reason) } : null,
     // SMTP replies quote recipient addresses ("550 <jane@example.com>: no such user").
     delivery: source.delivery

@@ -130,7 +130,11 @@ describe('redaction erases the customer everywhere', () => {
   let conversationId = '';
   let scheduledId = '';
   const noteKey = 'note-before-redaction';
-  const note = { body: `Zelda Quixote phoned about ${PHRASE}`, visibility: 'internal', channel: 'message' };
+  const note = {
+    body: `Zelda Quixote phoned about ${PHRASE}`,
+    visibility: 'internal',
+    channel: 'message',
+  };
 
   test('a real mail, an agent draft approved for later, a note and a rename', async () => {
     await appendMessage(imap, user, customerMail(messageId));

@@ -20,7 +20,9 @@ async function seed(store: Store): Promise<Seeded> {
   const messageId = `m${++seeded}@example.com`;
   const conversation = await createCase(store, {
     title: 'Jane Doe: my passport scan',
-    participants: [{ type: 'customer', customer: { name: 'Jane Doe', address: 'jane@example.com' } }],
+    participants: [
+      { type: 'customer', customer: { name: 'Jane Doe', address: 'jane@example.com' } },
+    ],
   });
   const raw = await store.files.put('raw.eml', Buffer.from('From: jane@example.com\r\n\r\nhi'), {
     account_id: ACME,
