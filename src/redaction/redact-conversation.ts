@@ -89,15 +89,14 @@ export async function redactConversation(
     : 0;
 
   // No draft awaits approval any more: the case goes back to being worked
-  // (`open`), the lane a rejected last draft leads to.
-  const before = mark.conversation.workflow_status;
-  const moved = await store.conversations.applyWorkflowEvent(
+  // (`open`), the lane a rejected last draft leads to (an audit entry of its own).
+  await store.conversations.applyWorkflowEvent(
     accountId,
     conversationId,
     { type: 'last_draft_rejected' },
     now,
+    request.actor_id,
   );
-  const after = moved?.workflow_status ?? before;
 
   await recordAudit(
     store,
@@ -114,7 +113,6 @@ export async function redactConversation(
         change('scheduled_canceled', null, pending.scheduled_canceled),
         change('idempotency_replies_erased', null, replies),
         change('queue_jobs_removed', null, jobs),
-        ...(after !== before ? [change('workflow_status', before, after)] : []),
       ],
     },
     now,

@@ -31,6 +31,36 @@ export function createAuditRepository({ Audit }: Models) {
       return created.toObject<AuditRecord>();
     },
 
+    /**
+     * A workflow move the store made on an event (a draft finished, a reply
+     * was delivered, a customer wrote): written where the move is, so every
+     * caller's moves are recorded without each remembering to.
+     */
+    async workflowMoved(
+      move: {
+        account_id: string;
+        conversation_id: string;
+        before: string | null;
+        after: string | null;
+        actor_id?: string | null;
+      },
+      now: Date = new Date(),
+    ): Promise<void> {
+      if (move.before === move.after) return;
+      await this.record(
+        {
+          account_id: move.account_id,
+          conversation_id: move.conversation_id,
+          kind: 'workflow_status_changed',
+          actor_id: move.actor_id ?? null,
+          changes: [
+            { field: 'workflow_status', before: move.before, after: move.after, content: false },
+          ],
+        },
+        now,
+      );
+    },
+
     /** A conversation's entries, oldest first; only within the account. */
     async list(
       accountId: string,

@@ -272,6 +272,15 @@ describe('redaction erases the customer everywhere', () => {
     const redacted = entries.find((e) => e.kind === 'redacted');
     assert.equal(redacted?.actor?.type, 'api_key');
     assert.equal(redacted?.actor?.object, 'actor');
+    // The system's moves (the draft parked the case) and the redactor's (out of needs_approval).
+    const moves = entries
+      .filter((e) => e.kind === 'workflow_status_changed')
+      .map((e) => [e.actor?.type ?? null, e.changes[0].before, e.changes[0].after]);
+    assert.deepEqual(moves.slice(-1), [['api_key', 'needs_approval', 'open']]);
+    assert.ok(
+      moves.some(([actor, , to]) => actor === null && to === 'needs_approval'),
+      'the agent’s finished draft moved the case, by the system',
+    );
     const rename = entries.find((e) => e.kind === 'conversation_updated');
     assert.deepEqual(rename?.changes, [{ field: 'title', before: null, after: null }]);
   });

@@ -46,6 +46,8 @@ async function seed(store: Store): Promise<Seeded> {
     raw_source_id: raw.id,
     email: {
       message_id: messageId,
+      // Some mailers build ids from the sender's address: those ids go too.
+      references: [`1234.jane@example.com`],
       from: { name: 'Jane Doe', address: 'jane@example.com' },
       to: [{ name: 'Support', address: 'support@acme.test' }],
       cc: [{ name: 'John Doe', address: 'john@example.com' }],
@@ -125,6 +127,7 @@ describe('redact', () => {
     assert.equal(stored.email?.message_id, email.email?.message_id, 'the dedupe key stays');
     assert.deepEqual(stored.email?.from, { name: null, address: '[redacted]' });
     assert.deepEqual(stored.email?.cc, [{ name: null, address: '[redacted]' }]);
+    assert.match(stored.email?.references[0] ?? '', /^redacted\.[0-9a-f]{32}@redacted\.invalid$/);
     assert.equal(stored.email?.subject, null);
     assert.equal(stored.attachments[0]?._id, email.attachments[0]?._id, 'attachment ids stay');
     assert.equal(stored.attachments[0]?.filename, null);
