@@ -151,6 +151,8 @@ export function createConversationRedaction({
           state: { $ne: 'redacted' },
           ...(keepId ? { _id: { $ne: keepId } } : {}),
           $or: [...ofPath, { response_body: { $regex: escapeRegex(`"${conversationId}"`) } }],
+          // Earlier redactions' replies hold only the redacted case: they stay replayable.
+          $nor: [{ path: { $regex: `^${escapeRegex(`${paths[0]}/actions/redact`)}([?]|$)` } }],
         },
         {
           $set: {

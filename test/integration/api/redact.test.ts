@@ -167,11 +167,17 @@ describe('redact', () => {
 
   test('is idempotent: a repeat answers 200 and finds nothing left', async () => {
     const { conversation } = await seed(api.store);
-    const first = await redact(conversation._id);
+    const keyed = { 'idempotency-key': `redact-${conversation._id}` };
+    const url = `/v1/messaging/conversations/${conversation._id}/actions/redact`;
+    const first = await api.call('deleter', { method: 'POST', url, headers: keyed });
     assert.equal(first.statusCode, 200);
     const second = await redact(conversation._id, 'deleter', {});
     assert.equal(second.statusCode, 200, second.body);
     assert.ok(second.json().redacted_at);
+    // The first redaction's reply is the redacted case: replaying it stays possible.
+    const replay = await api.call('deleter', { method: 'POST', url, headers: keyed });
+    assert.equal(replay.statusCode, 200, replay.body);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
   });
 
   test('legal hold blocks it with 409, leaving everything in place', async () => {
