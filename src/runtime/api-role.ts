@@ -1,10 +1,11 @@
 // The api role: build the HTTP app over the store and listen on HOST:PORT.
 import { buildApp } from '../api/app.ts';
-import type { Principal } from '../api/auth.ts';
+import { storeAuthenticator } from '../api/principal.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
+import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import { redisAnswers } from '../queues/redis.ts';
 import type { RuntimeContext } from './context.ts';
@@ -20,16 +21,7 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
     urlSigner,
     publicRoutes: [signedAttachmentRoutes(store, urlSigner)],
     metrics: context.metrics,
-    authenticate: async (token): Promise<Principal | null> => {
-      const key = await store.apiKeys.findByToken(token);
-      if (!key) return null;
-      return {
-        account_id: key.account_id,
-        actor_id: key.actor_id,
-        api_key_id: key._id,
-        permissions: key.permissions,
-      };
-    },
+    authenticate: storeAuthenticator(store),
     readiness: {
       mongodb: () => store.ping(),
       redis: () => redisAnswers(redis),
@@ -55,6 +47,7 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
         secrets: context.secrets,
       }),
       adminInboundRoutes(store),
+      userAdminRoutes(store),
     ],
   });
   await app.listen({ host: env.HOST, port: env.PORT });

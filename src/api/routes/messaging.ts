@@ -5,7 +5,10 @@ import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
+import { conversationAuditRoutes } from './conversation-audit.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
+import { participantSettingRoutes } from './participant-settings.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
 import { messageActionRoutes, type MessageActionDeps } from './message-actions.ts';
@@ -22,7 +25,10 @@ export function messagingRoutes(
     conversationReadRoutes(store),
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
-    conversationRedactRoutes(store),
+    conversationRedactRoutes(store, actions),
+    conversationMarkReadRoutes(store),
+    participantSettingRoutes(store),
+    conversationAuditRoutes(store),
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),

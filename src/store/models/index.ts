@@ -6,20 +6,26 @@ import type { ActorRecord } from '../records/actor.ts';
 import type { AgentRunRecord } from '../records/agent-run.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import type { ApiKeyRecord } from '../records/api-key.ts';
+import type { AuditRecord } from '../records/audit.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
+import type { ReadMarkerRecord } from '../records/read-marker.ts';
+import type { UserRecord } from '../records/user.ts';
 import { accountSchema } from './account.ts';
 import { actorSchema } from './actor.ts';
 import { agentRunSchema } from './agent-run.ts';
 import { agentSchema } from './agent.ts';
 import { apiKeySchema } from './api-key.ts';
+import { auditSchema } from './audit.ts';
 import { conversationSchema } from './conversation.ts';
 import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
+import { readMarkerSchema } from './read-marker.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
+import { userSchema } from './user.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -33,6 +39,9 @@ export interface Models {
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
+  User: Model<UserRecord>;
+  ReadMarker: Model<ReadMarkerRecord>;
+  Audit: Model<AuditRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -48,5 +57,8 @@ export function createModels(connection: Connection): Models {
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
+    User: connection.model<UserRecord>('User', userSchema),
+    ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
+    Audit: connection.model<AuditRecord>('Audit', auditSchema),
   };
 }

@@ -4,6 +4,8 @@ import type { Models } from '../models/index.ts';
 import { createAccountsRepository, createActorsRepository } from './accounts.ts';
 import { createAgentsRepository } from './agents.ts';
 import { createApiKeysRepository } from './api-keys.ts';
+import { createAuditRepository } from './audit.ts';
+import { createConversationRedaction } from './conversation-redaction.ts';
 import { createConversationsRepository } from './conversations.ts';
 import { createIdempotencyRepository } from './idempotency.ts';
 import { createInboundRepository } from './inbound.ts';
@@ -19,6 +21,8 @@ import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
+import { createReadMarkersRepository } from './read-markers.ts';
+import { createUsersRepository } from './users.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -31,6 +35,7 @@ export function createRepositories(models: Models) {
     messages: createMessagesRepository(models),
     idempotency: createIdempotencyRepository(models),
     messageRedaction: createMessageRedaction(models),
+    conversationRedaction: createConversationRedaction(models),
     inbound: createInboundRepository(models),
     agentRuns: createAgentRunsRepository(models),
     drafts: createDraftsRepository(models),
@@ -41,6 +46,9 @@ export function createRepositories(models: Models) {
     approval: createApprovalRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
+    users: createUsersRepository(models),
+    readMarkers: createReadMarkersRepository(models),
+    audit: createAuditRepository(models),
   };
 }
 
@@ -54,3 +62,4 @@ export type ConversationsRepository = Repositories['conversations'];
 export type MessagesRepository = Repositories['messages'];
 export type IdempotencyRepository = Repositories['idempotency'];
 export type MessageRedactionRepository = Repositories['messageRedaction'];
+export type UsersRepository = Repositories['users'];
