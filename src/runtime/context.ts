@@ -1,6 +1,6 @@
 // What every role gets when it starts: the parsed configuration, the one
 // logger, the store, the queues, and the shutdown list to register with.
-import type { Metrics } from '../api/metrics.ts';
+import type { Metrics } from '../platform/metrics.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
 import type { FetchLike } from '../platform/guarded-fetch.ts';

@@ -5,7 +5,7 @@ import type { Env } from '../config/env.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import { loadBootstrap } from '../config/load-bootstrap.ts';
 import { checkOperatorKeys } from '../config/operator-keys.ts';
-import { createMetrics } from '../api/metrics.ts';
+import { createMetrics } from '../platform/metrics.ts';
 import { createGuardedFetch } from '../platform/guarded-fetch.ts';
 import { redactUrl, type Logger } from '../platform/logger.ts';
 import { createAddressGuard } from '../platform/outbound-guard.ts';

@@ -4,7 +4,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../../src/api/app.ts';
 import type { Principal } from '../../../src/api/auth.ts';
-import { createMetrics } from '../../../src/api/metrics.ts';
+import { createMetrics } from '../../../src/platform/metrics.ts';
 import { signedAttachmentRoutes } from '../../../src/api/routes/attachments.ts';
 import { messagingRoutes } from '../../../src/api/routes/messaging.ts';
 import { createUrlSigner, type UrlSigner } from '../../../src/api/signed-urls.ts';
