@@ -13,7 +13,8 @@ import { ApiError } from './errors.ts';
 import { clientErrorHandler, toApiError } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, checkJsonLimits } from './request-limits.ts';
 import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
-import { registerMetrics, type Metrics } from '../platform/metrics.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { registerMetrics } from './metrics-route.ts';
 import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
 
 export interface ApiDeps {
