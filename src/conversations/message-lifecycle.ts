@@ -1,7 +1,7 @@
 // Message status transitions (seed enum status). Pure: the store applies a
 // transition with a conditional update on the `from` status, so two racing
 // actors cannot both win.
-import { MESSAGE_STATUSES, type MessageStatus } from '../store/records/enums.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from './enums.ts';
 
 export { MESSAGE_STATUSES, type MessageStatus };
 

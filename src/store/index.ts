@@ -30,7 +30,7 @@ export type * from './records/api-key.ts';
 export type * from './records/conversation.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';
-export * from './records/enums.ts';
+export * from '../conversations/enums.ts';
 export type {
   Repositories,
   AccountsRepository,

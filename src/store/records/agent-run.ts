@@ -1,4 +1,4 @@
-import type { AgentRunStatus } from './enums.ts';
+import type { AgentRunStatus } from '../../conversations/enums.ts';
 
 /** One agent invocation: at most one per (trigger message, agent). */
 export interface AgentRunRecord {

@@ -11,7 +11,7 @@ import type {
   Priority,
   TriggerPolicy,
   WorkflowStatus,
-} from './enums.ts';
+} from '../../conversations/enums.ts';
 
 /**
  * A conversation (a support case when `audience` is customer). Participants are

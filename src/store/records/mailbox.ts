@@ -1,4 +1,4 @@
-import type { MailboxKind, OutboundKind, SyncStatus } from './enums.ts';
+import type { MailboxKind, OutboundKind, SyncStatus } from '../../conversations/enums.ts';
 
 /**
  * A support mailbox. `_id` is `mbx_<account>_<configId>`; conversations and

@@ -12,7 +12,7 @@ import type {
   CustomerRef,
   ParticipantRecord,
 } from '../records/conversation.ts';
-import type { WorkflowStatus } from '../records/enums.ts';
+import type { WorkflowStatus } from '../../conversations/enums.ts';
 import { createConversationsRepository, type NewConversation } from './conversations.ts';
 
 export type { InboundFailureRecord };

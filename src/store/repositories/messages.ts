@@ -9,7 +9,7 @@ import {
   type PageRequest,
   type Segment,
 } from '../pagination/keyset.ts';
-import { MESSAGE_STATUSES, type MessageStatus } from '../records/enums.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from '../../conversations/enums.ts';
 import type { AttachmentRecord, EmailMeta, MessageRecord } from '../records/message.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { leanFetch } from './lean-fetch.ts';

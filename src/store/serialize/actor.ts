@@ -1,5 +1,5 @@
 import type { ActorRecord } from '../records/actor.ts';
-import type { ActorType } from '../records/enums.ts';
+import type { ActorType } from '../../conversations/enums.ts';
 
 export interface ActorJson {
   id: string;

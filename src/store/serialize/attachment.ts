@@ -1,4 +1,4 @@
-import type { AttachmentKind } from '../records/enums.ts';
+import type { AttachmentKind } from '../../conversations/enums.ts';
 import type { AttachmentRecord } from '../records/message.ts';
 import { isoDate } from './common.ts';
 

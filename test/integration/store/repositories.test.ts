@@ -5,7 +5,7 @@ import { applyBootstrap } from '../../../src/store/bootstrap.ts';
 import { internalsOf, type Store } from '../../../src/store/connect.ts';
 import { InvalidCursorError, isDuplicateKeyError } from '../../../src/store/errors.ts';
 import { UNIQUE_INDEX } from '../../../src/store/index-names.ts';
-import type { MessageStatus } from '../../../src/store/records/enums.ts';
+import type { MessageStatus } from '../../../src/conversations/enums.ts';
 import type { ConversationRecord } from '../../../src/store/records/conversation.ts';
 import { capturingLogger, openStore } from './helpers.ts';
 

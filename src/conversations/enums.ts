@@ -45,7 +45,7 @@ export const NOTIFICATION_SETTINGS = ['unmuted', 'muted'] as const;
 export type NotificationSetting = (typeof NOTIFICATION_SETTINGS)[number];
 
 // One list for the config file and the stored participants.
-export { TRIGGER_POLICIES, type TriggerPolicy } from '../../config/bootstrap-schema.ts';
+export { TRIGGER_POLICIES, type TriggerPolicy } from '../config/bootstrap-schema.ts';
 
 export const MESSAGE_KINDS = [
   'chat',
