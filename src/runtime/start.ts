@@ -70,10 +70,11 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
       metrics: createMetrics(),
       outbound: { guard, fetch: guarded.fetch },
       secrets,
-      shutdown,
       endpoints: {},
     };
-    await startRoles(env.POSTROOM_ROLES, context);
+    // The one place things are registered to stop: the connections above, then
+    // what each role returns (runtime/roles.ts); the last registered stops first.
+    await startRoles(env.POSTROOM_ROLES, context, (part) => shutdown.add(part.name, part.stop));
     logger.info({ roles: env.POSTROOM_ROLES }, 'postroom started');
     return { context, stop: () => shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS) };
   } catch (error) {
