@@ -27,7 +27,7 @@ const AGENT_CONCURRENCY = 32;
 const RETRY_BASE_MS = 1_000;
 const RETRY_CAP_MS = 30_000;
 
-export function agentRetryDelay(
+function agentRetryDelay(
   attemptsMade: number,
   error: Error | undefined,
   random = Math.random,

@@ -26,8 +26,3 @@ export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
 export function statusesAllowing(to: MessageStatus): MessageStatus[] {
   return MESSAGE_STATUSES.filter((from) => canTransition(from, to));
 }
-
-/** Only sent messages are in the timeline and carry a sequence. */
-export function hasSequence(status: MessageStatus): boolean {
-  return status === 'sent';
-}

@@ -62,6 +62,6 @@ function reopening(current: WorkflowStatus, to: WorkflowStatus): WorkflowChange 
     : { workflow_status: to };
 }
 
-export function assertNever(value: never): never {
+function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

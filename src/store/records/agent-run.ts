@@ -26,7 +26,7 @@ export interface AgentRunUsage {
   total_tokens: number;
 }
 
-export interface AgentRunTimings {
+interface AgentRunTimings {
   queued_at: Date;
   started_at: Date | null;
   first_token_at: Date | null;

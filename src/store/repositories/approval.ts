@@ -179,5 +179,3 @@ export function createApprovalRepository({ Message }: Models) {
     },
   };
 }
-
-export type ApprovalRepository = ReturnType<typeof createApprovalRepository>;

@@ -175,5 +175,3 @@ export function createInboundRepository(models: Models) {
     },
   };
 }
-
-export type InboundRepository = ReturnType<typeof createInboundRepository>;

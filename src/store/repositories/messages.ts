@@ -15,7 +15,7 @@ import { createKeyedLock } from './keyed-lock.ts';
 import { leanFetch } from './lean-fetch.ts';
 import { nextSequence } from './sequence.ts';
 
-export type NewAttachment = Partial<AttachmentRecord> & Pick<AttachmentRecord, 'kind'>;
+type NewAttachment = Partial<AttachmentRecord> & Pick<AttachmentRecord, 'kind'>;
 
 /** Email metadata to store; omitted fields take the schema defaults (null, [], false). */
 export type NewEmailMeta = Partial<EmailMeta>;

@@ -23,7 +23,7 @@ export interface ListJson<T> {
 }
 
 /** page_info of a list delivered whole (embedded lists: participants, attachments). */
-export const SINGLE_PAGE: Readonly<PageInfo> = Object.freeze({
+const SINGLE_PAGE: Readonly<PageInfo> = Object.freeze({
   next_page_url: null,
   previous_page_url: null,
   has_next_page: false,

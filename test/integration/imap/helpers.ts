@@ -170,7 +170,7 @@ export async function readyRedis(url: string): Promise<Redis> {
   return redis;
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 100);
