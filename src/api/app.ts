@@ -1,5 +1,5 @@
-// Builds the HTTP app (no listening here: server.ts listens and closes), so
-// tests drive it through inject() without a port.
+// Builds the HTTP app (no listening here: runtime/api-role.ts listens, and the
+// shutdown closes it), so tests drive it through inject() without a port.
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
