@@ -7,7 +7,8 @@ import { InvalidCursorError, isDuplicateKeyError } from '../../../src/store/erro
 import { UNIQUE_INDEX } from '../../../src/store/index-names.ts';
 import type { MessageStatus } from '../../../src/conversations/enums.ts';
 import type { ConversationRecord } from '../../../src/store/records/conversation.ts';
-import { capturingLogger, openStore } from './helpers.ts';
+import { capturedLogger } from '../../support/helpers.ts';
+import { openStore } from './helpers.ts';
 
 let store: Store;
 let drop: () => Promise<void>;
@@ -38,7 +39,7 @@ describe('repositories', () => {
       {},
       '/etc/postroom.json',
     );
-    await applyBootstrap(store, config, capturingLogger().logger);
+    await applyBootstrap(store, config, capturedLogger().logger);
   });
   after(async () => drop());
 
