@@ -1,6 +1,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import boundaries from 'eslint-plugin-boundaries';
+
+// The layers, lowest first. A folder imports only from the layers below its
+// own, never from a peer in its layer nor from above (ARCHITECTURE.md draws
+// them). The flow stages sit in the order work is handed on: inbound wakes
+// agents and cancels approved replies, approval schedules delivery.
+const LAYERS = [
+  // The domain core: enums and pure rules (lifecycles, threading, dedupe); no I/O.
+  ['conversations'],
+  ['config'],
+  // Logging, metrics, the outbound guard, secrets: what every part may use.
+  ['platform'],
+  // Adapters to the outside: IMAP/MIME/SMTP, BullMQ, Redis pub/sub, the embedded MongoDB.
+  ['mail', 'queues', 'realtime', 'embedded-mongo'],
+  ['store'],
+  // The case's audit trail: what every change records on its way through.
+  ['audit'],
+  ['delivery'],
+  ['approval', 'agents', 'redaction', 'users'],
+  ['inbound', 'maintenance'],
+  ['api'],
+  // Wires the roles of one process together.
+  ['runtime'],
+  // The entry points (workers/*.ts).
+  ['workers'],
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'test/fixtures/'] },
@@ -15,6 +41,38 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  {
+    // The layer rule: an import from a higher layer (or a peer) fails lint.
+    files: ['src/**', 'workers/**'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { node: { extensions: ['.ts', '.js'] } },
+      'boundaries/elements': LAYERS.flat().map((folder) => ({
+        type: folder,
+        pattern: folder === 'workers' ? 'workers' : `src/${folder}`,
+      })),
+    },
+    rules: {
+      // A new folder fails lint until it has a place in LAYERS.
+      'boundaries/no-unknown-files': 'error',
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          message:
+            '{{from.type}} may not import {{to.type}}: imports run down the layers only (LAYERS in eslint.config.js)',
+          policies: LAYERS.flatMap((layer, index) =>
+            layer.map((folder) => ({
+              from: { element: { type: folder } },
+              allow: {
+                to: { element: { types: { anyOf: [folder, ...LAYERS.slice(0, index).flat()] } } },
+              },
+            })),
+          ),
+        },
+      ],
     },
   },
   {

@@ -1,7 +1,7 @@
 // The test command (`npm test`): start the services the suite needs, run every
-// test file with node's test runner, stop the services, and print the plain
-// `N passed, N failed` line last. Arguments narrow the run to files whose path
-// contains any of them (`npm test -- conformance`).
+// test file with node's test runner, stop the services, print the ten slowest
+// files, and print the plain `N passed, N failed` line last. Arguments narrow
+// the run to files whose path contains any of them (`npm test -- conformance`).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +66,13 @@ try {
   await services.stop();
 }
 
-let summary = { passed: 0, failed: 1, skipped: 0, failures: [] as string[] };
+let summary = {
+  passed: 0,
+  failed: 1,
+  skipped: 0,
+  failures: [] as string[],
+  files: [] as { file: string; ms: number }[],
+};
 try {
   summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as typeof summary;
 } catch {
@@ -76,6 +82,13 @@ rmSync(scratch, { recursive: true, force: true });
 if (summary.failures.length > 0) {
   console.log('\nFailed tests:');
   for (const failure of summary.failures) console.log(`  ${relative(root, failure)}`);
+}
+const slowest = [...summary.files].sort((a, b) => b.ms - a.ms).slice(0, 10);
+if (slowest.length > 0) {
+  // Where the suite's time goes: the files to look at first when it grows slow.
+  console.log('\nSlowest test files:');
+  for (const { file, ms } of slowest)
+    console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${relative(root, file)}`);
 }
 const failed = summary.failed + (exitCode !== 0 && summary.failed === 0 ? 1 : 0);
 console.log(

@@ -79,7 +79,7 @@ export function rssOfPid(pid: number): number {
  * bench runs Postroom with the same flags users get: `exec env K=V ... node
  * <flags> dist/workers/postroom.js`, with `${K:-default}` expanded.
  */
-export function startCommand(): { env: Record<string, string>; nodeArgs: string[] } {
+function startCommand(): { env: Record<string, string>; nodeArgs: string[] } {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };

@@ -1,9 +1,18 @@
 // The agent role: consume `agent.run` jobs. Retries follow the model server's
 // Retry-After when it gives one, else 1 s doubling to a 30 s cap with jitter.
 import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { Env } from '../config/env.ts';
+import type { OperatorEnv } from '../config/operator-keys.ts';
+import type { FetchLike } from '../platform/guarded-fetch.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
+import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
-import { startWorker, type WorkerHandle } from '../queues/queues.ts';
-import type { RuntimeContext } from '../runtime/context.ts';
+import { startWorker } from '../queues/queues.ts';
+import type { Store } from '../store/index.ts';
 import {
   FinalRunError,
   RetryableRunError,
@@ -18,7 +27,7 @@ const AGENT_CONCURRENCY = 32;
 const RETRY_BASE_MS = 1_000;
 const RETRY_CAP_MS = 30_000;
 
-export function agentRetryDelay(
+function agentRetryDelay(
   attemptsMade: number,
   error: Error | undefined,
   random = Math.random,
@@ -29,10 +38,23 @@ export function agentRetryDelay(
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }
 
+/** What the agent role takes from the process (runtime/roles.ts passes its context). */
+export interface AgentRoleDeps {
+  env: OperatorEnv &
+    Pick<Env, 'REDIS_URL' | 'POSTROOM_QUEUE_PREFIX' | 'POSTROOM_SHUTDOWN_GRACE_MS'>;
+  bootstrap: Bootstrap;
+  store: Store;
+  redis: Redis;
+  logger: Logger;
+  metrics: Pick<Metrics, 'jobsCompleted'>;
+  secrets: SecretBox;
+  outbound: { fetch: FetchLike };
+}
+
 export function startAgentWorker(
-  context: RuntimeContext,
+  context: AgentRoleDeps,
   overrides: Partial<RunAgentDeps['options']> = {},
-): WorkerHandle {
+): Stoppable[] {
   const { env } = context;
   const deps: RunAgentDeps = {
     store: context.store,
@@ -53,7 +75,7 @@ export function startAgentWorker(
       ...overrides,
     },
   };
-  return startWorker(
+  const worker = startWorker(
     'agent.run',
     async (payload, job, signal, token) => {
       const attempt = { number: job.attemptsMade + 1, max: job.opts.attempts ?? 1 };
@@ -83,4 +105,5 @@ export function startAgentWorker(
       },
     },
   );
+  return [{ name: 'agent-worker', stop: () => worker.close(env.POSTROOM_SHUTDOWN_GRACE_MS) }];
 }

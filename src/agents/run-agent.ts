@@ -12,7 +12,7 @@ import type { ModelAccessDeps } from './model-access.ts';
 import { prepareRun, type PrepareOptions } from './prepare-run.ts';
 import { classifyProviderError } from './providers/classify-error.ts';
 import { ProviderError } from './providers/types.ts';
-import { replySubject } from './rules/draft-subject.ts';
+import { replySubject } from '../mail/reply-subject.ts';
 import { takeStreamSlot } from './stream-slot.ts';
 
 export interface RunAgentDeps {

@@ -1,5 +1,5 @@
-// Builds the HTTP app (no listening here: server.ts listens and closes), so
-// tests drive it through inject() without a port.
+// Builds the HTTP app (no listening here: runtime/api-role.ts listens, and the
+// shutdown closes it), so tests drive it through inject() without a port.
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
@@ -13,7 +13,8 @@ import { ApiError } from './errors.ts';
 import { clientErrorHandler, toApiError } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, checkJsonLimits } from './request-limits.ts';
 import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
-import { registerMetrics, type Metrics } from './metrics.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { registerMetrics } from './metrics-route.ts';
 import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
 
 export interface ApiDeps {

@@ -1,6 +1,6 @@
 // Every API error has a stable code mapped to one HTTP status here, and the
 // body `{"error": {"type", "code", "message"}}` of DESIGN.md.
-export const ERROR_TYPES = {
+const ERROR_TYPES = {
   invalid_request: 400,
   authentication_required: 401,
   permission_denied: 403,

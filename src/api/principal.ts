@@ -10,7 +10,7 @@ import type { ApiKeyRecord, Store, UserRecord } from '../store/index.ts';
 import type { Authenticate, Principal } from './auth.ts';
 
 /** The principal for a bearer token, or null when no active key (or its user) answers. */
-export async function resolvePrincipal(store: Store, token: string): Promise<Principal | null> {
+async function resolvePrincipal(store: Store, token: string): Promise<Principal | null> {
   const key = await store.apiKeys.findByToken(token);
   if (!key) return null;
   const userId = key.user_id ?? null;
@@ -35,6 +35,8 @@ export function storeAuthenticator(store: Store): Authenticate {
  * The principal of a signed-in user (no API key): for the web app's session
  * after verifyUserPassword (src/users/sign-in.ts). Idempotency-Key replays are
  * scoped by `api_key_id`; a session's scope is the user.
+ *
+ * @public the web app's sign-in is its caller
  */
 export function principalForUser(user: UserRecord): Principal {
   return {

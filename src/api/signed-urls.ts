@@ -11,7 +11,7 @@ const ATTACHMENT_PATH = /^\/v1\/messaging\/attachments\/([^/?#]+)$/;
 // same URL for a few minutes (browser caches, clients comparing responses).
 const EXPIRY_STEP_SECONDS = 300;
 
-export interface SignedAttachment {
+interface SignedAttachment {
   account_id: string;
   attachment_id: string;
 }

@@ -2,6 +2,7 @@
 // mailboxes. One schema, including the rules that span fields, so a bad file
 // stops the process at start with the path of the offending setting.
 import { z } from 'zod';
+import { TRIGGER_POLICIES } from '../conversations/enums.ts';
 import { canonicalAddress } from '../conversations/own-address.ts';
 import { DEFAULT_OPENAI_BASE_URL } from './model-urls.ts';
 
@@ -14,9 +15,6 @@ const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 export const ALL_PERMISSIONS: readonly Permission[] = PERMISSIONS;
-
-export const TRIGGER_POLICIES = ['mention', 'keyword', 'always'] as const;
-export type TriggerPolicy = (typeof TRIGGER_POLICIES)[number];
 
 // Ids end up in URLs, BullMQ job ids and Redis keys: keep them to safe characters.
 const id = z

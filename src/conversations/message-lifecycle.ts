@@ -1,7 +1,7 @@
 // Message status transitions (seed enum status). Pure: the store applies a
 // transition with a conditional update on the `from` status, so two racing
 // actors cannot both win.
-import { MESSAGE_STATUSES, type MessageStatus } from '../store/records/enums.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from './enums.ts';
 
 export { MESSAGE_STATUSES, type MessageStatus };
 
@@ -25,9 +25,4 @@ export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
 /** Statuses a message can be in for the move to `to` (for conditional updates). */
 export function statusesAllowing(to: MessageStatus): MessageStatus[] {
   return MESSAGE_STATUSES.filter((from) => canTransition(from, to));
-}
-
-/** Only sent messages are in the timeline and carry a sequence. */
-export function hasSequence(status: MessageStatus): boolean {
-  return status === 'sent';
 }

@@ -2,7 +2,7 @@
 // Every event is handled for every status: the switch is exhaustive, so a new
 // event or status is a compile error until its rule is written.
 // The enum itself is the seed's, kept with the other stored enums.
-import { WORKFLOW_STATUSES, type WorkflowStatus } from '../store/records/enums.ts';
+import { WORKFLOW_STATUSES, type WorkflowStatus } from './enums.ts';
 
 export { WORKFLOW_STATUSES, type WorkflowStatus };
 
@@ -62,6 +62,6 @@ function reopening(current: WorkflowStatus, to: WorkflowStatus): WorkflowChange 
     : { workflow_status: to };
 }
 
-export function assertNever(value: never): never {
+function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

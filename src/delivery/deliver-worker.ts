@@ -5,12 +5,18 @@
 // the SMTP attempts against the mailbox's max_attempts. BullMQ's own attempts
 // (catalog) only retry infrastructure errors (MongoDB or Redis down mid-run).
 import { DelayedError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { Env } from '../config/env.ts';
 import { createSentFolders } from '../mail/imap/sent-folder.ts';
 import { createOutbound } from '../mail/smtp/outbound.ts';
 import { JOBS } from '../queues/catalog.ts';
 import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
-import type { RuntimeContext } from '../runtime/context.ts';
+import type { Store } from '../store/index.ts';
 import { INFRA_BACKOFF_CAP_MS, INFRA_BACKOFF_JITTER, retryDelay } from './backoff.ts';
 import { deliverMessage } from './deliver-message.ts';
 import type { DeliveryDeps } from './outcomes.ts';
@@ -24,13 +30,23 @@ const DELIVERY_CONCURRENCY = 10;
 // replies after two minutes will not finish, and holds a pool connection.
 const SEND_TIMEOUT_MS = 120_000;
 
+/** What the delivery role takes from the process (runtime/roles.ts passes its context). */
+export interface DeliveryRoleDeps {
+  env: Pick<Env, 'REDIS_URL' | 'POSTROOM_QUEUE_PREFIX' | 'POSTROOM_SHUTDOWN_GRACE_MS'>;
+  bootstrap: Bootstrap;
+  store: Store;
+  redis: Redis;
+  logger: Logger;
+  metrics: DeliveryDeps['metrics'] & Pick<Metrics, 'jobsCompleted'>;
+}
+
 interface DeliveryRoleOptions {
   concurrency?: number;
   sendTimeoutMs?: number;
 }
 
 function startDeliveryWorker(
-  context: RuntimeContext,
+  context: DeliveryRoleDeps,
   options: DeliveryRoleOptions = {},
 ): { worker: WorkerHandle; closeOutbound: () => Promise<void> } {
   const { env } = context;
@@ -93,11 +109,10 @@ function startDeliveryWorker(
 }
 
 /** Start the worker; on shutdown it drains first, then the SMTP pools and IMAP sessions close. */
-export async function startDeliveryRole(context: RuntimeContext): Promise<void> {
+export function startDeliveryRole(context: DeliveryRoleDeps): Stoppable[] {
   const { worker, closeOutbound } = startDeliveryWorker(context);
-  // Later registrations close first: the worker stops and drains before its pools go.
-  context.shutdown.add('delivery-smtp-pools', closeOutbound);
-  context.shutdown.add('delivery-worker', () =>
-    worker.close(context.env.POSTROOM_SHUTDOWN_GRACE_MS),
-  );
+  return [
+    { name: 'delivery-worker', stop: () => worker.close(context.env.POSTROOM_SHUTDOWN_GRACE_MS) },
+    { name: 'delivery-smtp-pools', stop: closeOutbound },
+  ];
 }

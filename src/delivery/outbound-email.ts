@@ -2,7 +2,7 @@
 // stored on the message, then turned into the adapter's OutboundMail on every
 // attempt. Pure: the caller supplies the clock, the random part and the
 // messages it looked up.
-import { replySubject } from '../agents/rules/draft-subject.ts';
+import { replySubject } from '../mail/reply-subject.ts';
 import type { OutboundMail } from '../mail/smtp/types.ts';
 import {
   withoutOwnAddresses,

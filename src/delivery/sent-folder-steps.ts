@@ -3,7 +3,7 @@
 // it), and file a copy of a sent reply where the mailbox asks for one
 // (append_sent). A copy that cannot be filed never fails a delivery: the mail
 // is already out.
-import type { Metrics } from '../api/metrics.ts';
+import type { Metrics } from '../platform/metrics.ts';
 import { SentFolderError, type SentFolderRoute } from '../mail/imap/sent-folder-types.ts';
 import type { SentFolders } from '../mail/imap/sent-folder-types.ts';
 import { renderMessage } from '../mail/smtp/compose.ts';

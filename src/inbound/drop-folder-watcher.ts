@@ -16,7 +16,7 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export interface ClaimedFile {
+interface ClaimedFile {
   /** Name inside .processing/, unique per claim. */
   name: string;
   sha256: string;

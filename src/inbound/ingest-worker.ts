@@ -2,9 +2,14 @@
 // source (a drop-folder file moves to processed/ or failed/). A job that fails
 // for good is recorded in MongoDB with its reason, so it is visible in the API.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Env } from '../config/env.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { Stoppable } from '../platform/stoppable.ts';
 import type { JobPayload } from '../queues/catalog.ts';
-import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
-import type { RuntimeContext } from '../runtime/context.ts';
+import { QUICK_RECOVERY, startWorker, type Queues } from '../queues/queues.ts';
+import type { Store } from '../store/index.ts';
 import { dispatchTriggers } from '../agents/dispatch.ts';
 import { cancelScheduledOnCustomerReply } from '../approval/cancel-on-reply.ts';
 import { redisPublisher } from '../realtime/events.ts';
@@ -25,7 +30,20 @@ const INGEST_CONCURRENCY = 4;
 const PARENT_WAIT_MS = 2_000;
 const PARENT_WAITS = 2;
 
-export function startIngestWorker(context: RuntimeContext): WorkerHandle {
+/** What the ingest role takes from the process (runtime/roles.ts passes its context). */
+export interface IngestRoleDeps {
+  env: Pick<
+    Env,
+    'REDIS_URL' | 'POSTROOM_QUEUE_PREFIX' | 'POSTROOM_MAX_MAIL_BYTES' | 'POSTROOM_SHUTDOWN_GRACE_MS'
+  >;
+  store: Store;
+  queues: Queues;
+  redis: Redis;
+  logger: Logger;
+  metrics: Pick<Metrics, 'jobsCompleted'>;
+}
+
+export function startIngestWorker(context: IngestRoleDeps): Stoppable[] {
   const { store, logger, env } = context;
 
   async function dropFolderOf(payload: JobPayload<'mail.ingest'>): Promise<string | null> {
@@ -34,7 +52,7 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
     return mailbox?.drop_folder ?? null;
   }
 
-  return startWorker(
+  const worker = startWorker(
     'mail.ingest',
     async (payload, job: Job, _signal, token) => {
       const log = logger.child({ job: job.id });
@@ -127,6 +145,7 @@ export function startIngestWorker(context: RuntimeContext): WorkerHandle {
       },
     },
   );
+  return [{ name: 'ingest-worker', stop: () => worker.close(env.POSTROOM_SHUTDOWN_GRACE_MS) }];
 }
 
 /** Mail a customer sent us (received, and not from one of our own addresses). */

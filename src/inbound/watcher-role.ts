@@ -3,9 +3,14 @@
 // every message to the `mail.ingest` queue.
 import { startMailboxWatcher } from '../mail/imap/mailbox-watcher.ts';
 import type { WatcherSink } from '../mail/imap/types.ts';
+import type { Redis } from 'ioredis';
+import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { Env } from '../config/env.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Stoppable } from '../platform/stoppable.ts';
 import { INLINE_RAW_LIMIT_BYTES, type JobPayload } from '../queues/catalog.ts';
-import type { RuntimeContext } from '../runtime/context.ts';
-import type { MailboxRecord } from '../store/index.ts';
+import type { Queues } from '../queues/queues.ts';
+import type { MailboxRecord, Store } from '../store/index.ts';
 import { startDropFolderWatcher } from './drop-folder-watcher.ts';
 import { tooLargeReason } from './ingest/mail-size.ts';
 import { WatcherSupervisor, type SupervisedWatcher } from './watcher-supervisor.ts';
@@ -17,16 +22,26 @@ export interface WatcherRoleOptions {
   dropPollIntervalMs?: number;
 }
 
+/** What the watcher role takes from the process (runtime/roles.ts passes its context). */
+export interface WatcherRoleDeps {
+  env: Pick<Env, 'POSTROOM_QUEUE_PREFIX' | 'POSTROOM_MAX_MAIL_BYTES'>;
+  bootstrap: Bootstrap;
+  store: Store;
+  queues: Queues;
+  redis: Redis;
+  logger: Logger;
+}
+
 export async function startWatcherRole(
-  context: RuntimeContext,
+  context: WatcherRoleDeps,
   options: WatcherRoleOptions = {},
-): Promise<void> {
+): Promise<Stoppable[]> {
   const { store, logger, queues, env } = context;
   const maxMailBytes = env.POSTROOM_MAX_MAIL_BYTES;
   const mailboxes = await store.mailboxes.listAll();
   if (mailboxes.length === 0) {
     logger.warn('no mailboxes are configured: the watcher role has nothing to watch');
-    return;
+    return [];
   }
 
   // Message sources over the limit go to GridFS first: big mail never sits in Redis.
@@ -164,9 +179,9 @@ export async function startWatcherRole(
     logger,
     ttlMs: options.leaseTtlMs,
   }).start();
-  context.shutdown.add('watchers', () => supervisor.stop());
   logger.info(
     { mailboxes: mailboxes.map((m) => `${m.account_id}/${m.key}`) },
     'watching mailboxes',
   );
+  return [{ name: 'watchers', stop: () => supervisor.stop() }];
 }

@@ -2,8 +2,13 @@
 // (repairs what the last crash left before the next 30 s go by), then every
 // interval. Passes never overlap within a process (the next is scheduled when
 // one ends); across processes the pass lock takes turns.
-import type { RuntimeContext } from '../runtime/context.ts';
-import { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.ts';
+import type { Redis } from 'ioredis';
+import type { Env } from '../config/env.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Stoppable } from '../platform/stoppable.ts';
+import type { Queues } from '../queues/queues.ts';
+import type { Store } from '../store/index.ts';
+import { createReconciler, type ReconcilerOptions } from './reconciler.ts';
 
 export interface MaintenanceOptions {
   /** Between the end of a pass and the start of the next. Default 30 s. */
@@ -22,15 +27,19 @@ const DEFAULTS: MaintenanceOptions = {
 // contending for the pass lock at the same instant forever.
 const JITTER = 0.1;
 
-export interface MaintenanceHandle {
-  reconciler: Reconciler;
-  stop(): Promise<void>;
+/** What the maintenance role takes from the process (runtime/roles.ts passes its context). */
+export interface MaintenanceRoleDeps {
+  env: Pick<Env, 'POSTROOM_QUEUE_PREFIX'>;
+  store: Store;
+  queues: Queues;
+  redis: Redis;
+  logger: Logger;
 }
 
 export function startMaintenanceRole(
-  context: RuntimeContext,
+  context: MaintenanceRoleDeps,
   overrides: Partial<MaintenanceOptions> = {},
-): MaintenanceHandle {
+): Stoppable[] {
   const options = { ...DEFAULTS, ...overrides };
   const { logger } = context;
   const reconciler = createReconciler(
@@ -67,15 +76,11 @@ export function startMaintenanceRole(
   schedule(options.firstPassDelayMs);
   logger.info({ interval_ms: options.intervalMs }, 'reconciler started');
 
-  const handle: MaintenanceHandle = {
-    reconciler,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      // A pass in flight finishes its current checks; each is safe to cut short anyway.
-      await running;
-    },
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    clearTimeout(timer);
+    // A pass in flight finishes its current checks; each is safe to cut short anyway.
+    await running;
   };
-  context.shutdown.add('maintenance', () => handle.stop());
-  return handle;
+  return [{ name: 'maintenance', stop }];
 }

@@ -7,7 +7,7 @@ export type { Logger };
 // Secrets that may pass through log calls: credentials in configs, provider
 // keys (plain, or sealed as agents store them), API tokens and the
 // Authorization header of HTTP requests.
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'password',
   'pass',
   'api_key',

@@ -21,7 +21,7 @@ const RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export interface EnqueueOptions {
+interface EnqueueOptions {
   delayMs?: number;
   /** Overrides the catalog's attempts (e.g. a mailbox's delivery policy). */
   attempts?: number;

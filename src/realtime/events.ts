@@ -9,9 +9,8 @@ export const REALTIME_EVENT_TYPES = [
   'message.updated',
   'conversation.updated',
 ] as const;
-export type RealtimeEventType = (typeof REALTIME_EVENT_TYPES)[number];
 
-export interface MessageDelta {
+interface MessageDelta {
   message_id: string;
   /** Character offset of `text` in the draft body; 0 with `reset` restarts the body. */
   offset: number;

@@ -7,10 +7,11 @@ import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
 import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
+import type { Stoppable } from '../platform/stoppable.ts';
 import { redisAnswers } from '../queues/redis.ts';
 import type { RuntimeContext } from './context.ts';
 
-export async function startApiRole(context: RuntimeContext): Promise<void> {
+export async function startApiRole(context: RuntimeContext): Promise<Stoppable[]> {
   const { store, redis, env, logger } = context;
   const urlSigner = createUrlSigner(
     env.POSTROOM_URL_SIGNING_KEY ?? (await store.settings.secret('attachment_url_signing_key')),
@@ -56,5 +57,5 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
   context.endpoints.api = `http://${env.HOST}:${port}`;
   logger.info({ host: env.HOST, port }, `HTTP API listening on ${context.endpoints.api}`);
   // Closing stops accepting connections and waits for in-flight requests.
-  context.shutdown.add('api', () => app.close());
+  return [{ name: 'api', stop: () => app.close() }];
 }

@@ -1,6 +1,7 @@
-// What every role gets when it starts: the parsed configuration, the one
-// logger, the store, the queues, and the shutdown list to register with.
-import type { Metrics } from '../api/metrics.ts';
+// Everything the process set up before its roles start: the parsed
+// configuration, the one logger, the store, the queues. Each role takes the
+// part it declares (its *RoleDeps) and returns what to stop (runtime/roles.ts).
+import type { Metrics } from '../platform/metrics.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
 import type { FetchLike } from '../platform/guarded-fetch.ts';
@@ -10,7 +11,6 @@ import type { SecretBox } from '../platform/secret-box.ts';
 import type { Queues } from '../queues/queues.ts';
 import type { Store } from '../store/connect.ts';
 import type { Redis } from 'ioredis';
-import type { Shutdown } from './shutdown.ts';
 
 export interface RuntimeContext {
   env: Env;
@@ -25,7 +25,6 @@ export interface RuntimeContext {
   outbound: { guard: AddressGuard; fetch: FetchLike };
   /** Seals the secrets kept in MongoDB (model keys given through the API). */
   secrets: SecretBox;
-  shutdown: Shutdown;
   /** Where this process listens, once its roles have started (tests and logs). */
   endpoints: { api?: string };
 }

@@ -5,7 +5,7 @@ import type { Env } from '../config/env.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import { loadBootstrap } from '../config/load-bootstrap.ts';
 import { checkOperatorKeys } from '../config/operator-keys.ts';
-import { createMetrics } from '../api/metrics.ts';
+import { createMetrics } from '../platform/metrics.ts';
 import { createGuardedFetch } from '../platform/guarded-fetch.ts';
 import { redactUrl, type Logger } from '../platform/logger.ts';
 import { createAddressGuard } from '../platform/outbound-guard.ts';
@@ -70,10 +70,11 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
       metrics: createMetrics(),
       outbound: { guard, fetch: guarded.fetch },
       secrets,
-      shutdown,
       endpoints: {},
     };
-    await startRoles(env.POSTROOM_ROLES, context);
+    // The one place things are registered to stop: the connections above, then
+    // what each role returns (runtime/roles.ts); the last registered stops first.
+    await startRoles(env.POSTROOM_ROLES, context, (part) => shutdown.add(part.name, part.stop));
     logger.info({ roles: env.POSTROOM_ROLES }, 'postroom started');
     return { context, stop: () => shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS) };
   } catch (error) {

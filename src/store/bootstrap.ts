@@ -19,7 +19,7 @@ import { internalsOf, type Store } from './connect.ts';
 import { isDuplicateKeyError } from './errors.ts';
 import { UNIQUE_INDEX } from './index-names.ts';
 import { agentIdFor, mailboxIdFor, newId, userIdFor } from './ids.ts';
-import { hashPassword, passwordMatches } from '../users/passwords.ts';
+import { hashPassword, passwordMatches } from '../platform/passwords.ts';
 import type { Models } from './models/index.ts';
 import type { ApiKeyRecord } from './records/api-key.ts';
 import type { UserRecord } from './records/user.ts';

@@ -4,7 +4,7 @@
 import { ObjectId } from 'mongodb';
 import { createHash, randomBytes } from 'node:crypto';
 
-export const ID_PREFIXES = {
+const ID_PREFIXES = {
   actor: 'act',
   agent: 'agt',
   agentRun: 'run',

@@ -3,7 +3,7 @@
 // a user without a password, a disabled user and a wrong password all answer
 // null, after the same amount of hashing work.
 import type { Store, UserRecord } from '../store/index.ts';
-import { passwordMatches, spendVerificationTime } from './passwords.ts';
+import { passwordMatches, spendVerificationTime } from '../platform/passwords.ts';
 
 export interface PasswordSignIn {
   email: string;

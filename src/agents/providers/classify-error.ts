@@ -8,7 +8,7 @@ import { ProviderError } from './types.ts';
 // holding a job (and the conversation's stream slot) for ages.
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
-export function retryAfterMs(
+function retryAfterMs(
   headers: Headers | Record<string, string | null | undefined> | undefined,
   now = Date.now(),
 ): number | null {

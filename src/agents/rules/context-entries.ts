@@ -13,7 +13,7 @@ import type {
   MessageKind,
   MessageStatus,
   Visibility,
-} from '../../store/records/enums.ts';
+} from '../../conversations/enums.ts';
 import type { EmailAddress } from '../../store/records/message.ts';
 import { wrapUntrusted } from './untrusted.ts';
 

@@ -3,7 +3,7 @@
 // history oldest first, then the task. Fitted to a token budget by dropping
 // the oldest history first; the system message, the task and the newest
 // message (the trigger) always stay.
-import type { Priority } from '../../store/records/enums.ts';
+import type { Priority } from '../../conversations/enums.ts';
 import type { CustomerRef } from '../../store/records/conversation.ts';
 import {
   renderEntry,

@@ -7,7 +7,7 @@ import type {
   MessageStatus,
   TriggerPolicy,
   Visibility,
-} from '../../store/records/enums.ts';
+} from '../../conversations/enums.ts';
 import type { AgentRecord } from '../../store/records/agent.ts';
 import type { ParticipantRecord } from '../../store/records/conversation.ts';
 import type { MessageRecord } from '../../store/records/message.ts';

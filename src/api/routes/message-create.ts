@@ -6,7 +6,7 @@
 // A repeated client_message_id answers 200 with the message stored first.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { replySubject } from '../../agents/rules/draft-subject.ts';
+import { replySubject } from '../../mail/reply-subject.ts';
 import type { AuthorType } from '../../agents/rules/triggers.ts';
 import {
   CHANNELS,

@@ -10,7 +10,7 @@ import {
   type UserRecord,
   type UserStatus,
 } from '../../store/index.ts';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../users/passwords.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../platform/passwords.ts';
 
 export interface UserJson {
   /** Also the id of the user's actor (sender, author, assignee, participant). */

@@ -13,7 +13,7 @@ import {
   type UserChanges,
   type UserRecord,
 } from '../../store/index.ts';
-import { hashPassword } from '../../users/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';

@@ -12,7 +12,7 @@ export interface StoreLock {
   started_at: string;
 }
 
-export function lockPath(dataDir: string): string {
+function lockPath(dataDir: string): string {
   return join(dataDir, 'store.lock.json');
 }
 

@@ -33,7 +33,7 @@ const SCHEMA_VERSION = '2';
  * left on disk. Message bodies and GridFS chunks are far larger; ids, dates,
  * statuses and addresses far smaller, so filters on them never read the disk.
  */
-export const LAZY_FIELD_BYTES = 1024;
+const LAZY_FIELD_BYTES = 1024;
 
 export type SynchronousMode = 'normal' | 'full';
 

@@ -19,8 +19,8 @@ import { resolveWatcherSettings, type WatcherSettings } from './watcher-settings
 
 // The public surface: startMailboxWatcher and these plain types (no imapflow in them).
 export type * from './types.ts';
-export type { ConnectionState } from './connection-state.ts';
-export type { BackoffSettings } from './backoff.ts';
+export type {} from './connection-state.ts';
+export type {} from './backoff.ts';
 
 export function startMailboxWatcher(options: MailboxWatcherOptions): MailboxWatcher {
   const watcher = new ImapMailboxWatcher(options);

@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import { ACTOR_TYPES } from '../records/enums.ts';
+import { ACTOR_TYPES } from '../../conversations/enums.ts';
 import type { ActorRecord } from '../records/actor.ts';
 import { baseOptions, enumOf, nullableString, requiredString } from './common.ts';
 

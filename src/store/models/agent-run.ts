@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import { AGENT_RUN_STATUSES } from '../records/enums.ts';
+import { AGENT_RUN_STATUSES } from '../../conversations/enums.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { AgentRunRecord } from '../records/agent-run.ts';
 import {

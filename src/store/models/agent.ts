@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import { AGENT_STATUSES, RECORD_SOURCES, TRIGGER_POLICIES } from '../records/enums.ts';
+import { AGENT_STATUSES, RECORD_SOURCES, TRIGGER_POLICIES } from '../../conversations/enums.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import {

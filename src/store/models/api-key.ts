@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { ALL_PERMISSIONS } from '../../config/bootstrap-schema.ts';
 import type { ApiKeyRecord } from '../records/api-key.ts';
-import { RECORD_SOURCES } from '../records/enums.ts';
+import { RECORD_SOURCES } from '../../conversations/enums.ts';
 import {
   baseOptions,
   enumWithDefault,

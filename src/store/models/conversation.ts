@@ -12,7 +12,7 @@ import {
   PRIORITIES,
   TRIGGER_POLICIES,
   WORKFLOW_STATUSES,
-} from '../records/enums.ts';
+} from '../../conversations/enums.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import {

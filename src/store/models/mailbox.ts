@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import { MAILBOX_KINDS, OUTBOUND_KINDS, SYNC_STATUSES } from '../records/enums.ts';
+import { MAILBOX_KINDS, OUTBOUND_KINDS, SYNC_STATUSES } from '../../conversations/enums.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import {
   baseOptions,

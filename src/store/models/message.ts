@@ -6,7 +6,7 @@ import {
   MESSAGE_STATUSES,
   STREAMING_STATES,
   VISIBILITIES,
-} from '../records/enums.ts';
+} from '../../conversations/enums.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { MessageRecord } from '../records/message.ts';
 import { entitySchema } from './conversation.ts';

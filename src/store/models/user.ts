@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { ALL_PERMISSIONS } from '../../config/bootstrap-schema.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
-import { RECORD_SOURCES, USER_STATUSES } from '../records/enums.ts';
+import { RECORD_SOURCES, USER_STATUSES } from '../../conversations/enums.ts';
 import type { UserRecord } from '../records/user.ts';
 import { baseOptions, enumWithDefault, nullableString, requiredString } from './common.ts';
 

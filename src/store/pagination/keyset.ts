@@ -94,7 +94,7 @@ export async function paginate<T>(
   };
 }
 
-export function sortOf<T>(segment: Segment<T>, backward: boolean): Record<string, 1 | -1> {
+function sortOf<T>(segment: Segment<T>, backward: boolean): Record<string, 1 | -1> {
   const direction = backward ? (-segment.direction as 1 | -1) : segment.direction;
   return Object.fromEntries(segment.keys.map((key) => [key.field, direction]));
 }

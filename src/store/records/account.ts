@@ -10,7 +10,7 @@ export interface AccountRecord {
   updated_at: Date;
 }
 
-export interface AccountSettings {
+interface AccountSettings {
   /** Cost and loop guard: agent runs one conversation may start per hour. */
   agent_runs_per_conversation_per_hour: number;
 }

@@ -1,4 +1,4 @@
-import type { ActorType } from './enums.ts';
+import type { ActorType } from '../../conversations/enums.ts';
 
 /** Who acts: a user, an API key, an agent or a group persona. */
 export interface ActorRecord {

@@ -1,4 +1,4 @@
-import type { AgentRunStatus } from './enums.ts';
+import type { AgentRunStatus } from '../../conversations/enums.ts';
 
 /** One agent invocation: at most one per (trigger message, agent). */
 export interface AgentRunRecord {
@@ -26,7 +26,7 @@ export interface AgentRunUsage {
   total_tokens: number;
 }
 
-export interface AgentRunTimings {
+interface AgentRunTimings {
   queued_at: Date;
   started_at: Date | null;
   first_token_at: Date | null;

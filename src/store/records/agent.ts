@@ -1,4 +1,4 @@
-import type { AgentStatus, RecordSource, TriggerPolicy } from './enums.ts';
+import type { AgentStatus, RecordSource, TriggerPolicy } from '../../conversations/enums.ts';
 
 /**
  * An AI agent. `_id` is also its actor's id; bootstrap agents get the

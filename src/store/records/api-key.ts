@@ -1,5 +1,5 @@
 import type { Permission } from '../../config/bootstrap-schema.ts';
-import type { RecordSource } from './enums.ts';
+import type { RecordSource } from '../../conversations/enums.ts';
 
 /** An API key. The key itself is never stored: only its sha256 and a redacted display. */
 export interface ApiKeyRecord {

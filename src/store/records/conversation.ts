@@ -11,7 +11,7 @@ import type {
   Priority,
   TriggerPolicy,
   WorkflowStatus,
-} from './enums.ts';
+} from '../../conversations/enums.ts';
 
 /**
  * A conversation (a support case when `audience` is customer). Participants are
@@ -59,7 +59,7 @@ export interface EntityRef {
   handle: string | null;
 }
 
-export interface EmailThread {
+interface EmailThread {
   /**
    * Message-ID (no angle brackets) of the mail that opened the case; null when
    * that mail reused another mail's Message-ID (see root_key).

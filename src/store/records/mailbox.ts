@@ -1,4 +1,4 @@
-import type { MailboxKind, OutboundKind, SyncStatus } from './enums.ts';
+import type { MailboxKind, OutboundKind, SyncStatus } from '../../conversations/enums.ts';
 
 /**
  * A support mailbox. `_id` is `mbx_<account>_<configId>`; conversations and
@@ -25,7 +25,7 @@ export interface MailboxRecord {
   updated_at: Date;
 }
 
-export interface MailboxImap {
+interface MailboxImap {
   host: string;
   port: number;
   secure: boolean;
@@ -40,13 +40,13 @@ export interface MailboxImap {
   append_sent: boolean;
 }
 
-export interface MailboxOutbound {
+interface MailboxOutbound {
   kind: OutboundKind;
   smtp: MailboxSmtp | null;
   outbox_folder: string | null;
 }
 
-export interface MailboxSmtp {
+interface MailboxSmtp {
   host: string;
   port: number;
   secure: boolean;
@@ -54,7 +54,7 @@ export interface MailboxSmtp {
   pool_size: number;
 }
 
-export interface MailboxDelivery {
+interface MailboxDelivery {
   max_attempts: number;
   backoff_ms: number;
   backoff_max_ms: number;

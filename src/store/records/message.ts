@@ -5,7 +5,7 @@ import type {
   MessageStatus,
   StreamingState,
   Visibility,
-} from './enums.ts';
+} from '../../conversations/enums.ts';
 import type { EntityRef } from './conversation.ts';
 
 /** A chat_message. Only `sent` messages carry a `sequence`. */

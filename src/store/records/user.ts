@@ -1,5 +1,5 @@
 import type { Permission } from '../../config/bootstrap-schema.ts';
-import type { RecordSource, UserStatus } from './enums.ts';
+import type { RecordSource, UserStatus } from '../../conversations/enums.ts';
 
 /**
  * A teammate who signs in (password) or acts through an API key that names

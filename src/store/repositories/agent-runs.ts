@@ -147,5 +147,3 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
     },
   };
 }
-
-export type AgentRunsRepository = ReturnType<typeof createAgentRunsRepository>;

@@ -3,7 +3,7 @@
 // conditional update on the state the caller read, so of two racing requests
 // exactly one wins and the other sees null.
 import type { Models } from '../models/index.ts';
-import type { MessageStatus } from '../records/enums.ts';
+import type { MessageStatus } from '../../conversations/enums.ts';
 import type { ApprovalInfo, CancelInfo, MessageRecord, RejectionInfo } from '../records/message.ts';
 
 /**
@@ -179,5 +179,3 @@ export function createApprovalRepository({ Message }: Models) {
     },
   };
 }
-
-export type ApprovalRepository = ReturnType<typeof createApprovalRepository>;

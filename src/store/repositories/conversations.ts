@@ -10,7 +10,7 @@ import {
   type PageRequest,
   type Segment,
 } from '../pagination/keyset.ts';
-import type { Audience, LegalHold, Priority, WorkflowStatus } from '../records/enums.ts';
+import type { Audience, LegalHold, Priority, WorkflowStatus } from '../../conversations/enums.ts';
 import type { ConversationRecord, ParticipantRecord } from '../records/conversation.ts';
 import { createAuditRepository } from './audit.ts';
 import { leanFetch } from './lean-fetch.ts';

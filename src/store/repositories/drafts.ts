@@ -102,5 +102,3 @@ export function createDraftsRepository({ Message }: Models) {
     },
   };
 }
-
-export type DraftsRepository = ReturnType<typeof createDraftsRepository>;

@@ -13,7 +13,7 @@ import type {
   CustomerRef,
   ParticipantRecord,
 } from '../records/conversation.ts';
-import type { WorkflowStatus } from '../records/enums.ts';
+import type { WorkflowStatus } from '../../conversations/enums.ts';
 import { createConversationsRepository, type NewConversation } from './conversations.ts';
 
 export type { InboundFailureRecord };
@@ -185,5 +185,3 @@ export function createInboundRepository(models: Models) {
     },
   };
 }
-
-export type InboundRepository = ReturnType<typeof createInboundRepository>;

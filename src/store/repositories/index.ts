@@ -53,13 +53,3 @@ export function createRepositories(models: Models) {
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
-export type AccountsRepository = Repositories['accounts'];
-export type ActorsRepository = Repositories['actors'];
-export type ApiKeysRepository = Repositories['apiKeys'];
-export type AgentsRepository = Repositories['agents'];
-export type MailboxesRepository = Repositories['mailboxes'];
-export type ConversationsRepository = Repositories['conversations'];
-export type MessagesRepository = Repositories['messages'];
-export type IdempotencyRepository = Repositories['idempotency'];
-export type MessageRedactionRepository = Repositories['messageRedaction'];
-export type UsersRepository = Repositories['users'];

@@ -9,13 +9,13 @@ import {
   type PageRequest,
   type Segment,
 } from '../pagination/keyset.ts';
-import { MESSAGE_STATUSES, type MessageStatus } from '../records/enums.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from '../../conversations/enums.ts';
 import type { AttachmentRecord, EmailMeta, MessageRecord } from '../records/message.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { leanFetch } from './lean-fetch.ts';
 import { nextSequence } from './sequence.ts';
 
-export type NewAttachment = Partial<AttachmentRecord> & Pick<AttachmentRecord, 'kind'>;
+type NewAttachment = Partial<AttachmentRecord> & Pick<AttachmentRecord, 'kind'>;
 
 /** Email metadata to store; omitted fields take the schema defaults (null, [], false). */
 export type NewEmailMeta = Partial<EmailMeta>;

@@ -4,7 +4,7 @@
 import { newId } from '../ids.ts';
 import type { Models } from '../models/index.ts';
 import type { ConversationRecord, ParticipantRecord } from '../records/conversation.ts';
-import type { ParticipantRole, TriggerPolicy } from '../records/enums.ts';
+import type { ParticipantRole, TriggerPolicy } from '../../conversations/enums.ts';
 
 /** A teammate or an agent to add (customers join through inbound mail, not here). */
 export interface ParticipantSpec {

@@ -89,5 +89,3 @@ export function createReconcileRepository({ Message, AgentRun }: Models) {
     },
   };
 }
-
-export type ReconcileRepository = ReturnType<typeof createReconcileRepository>;

@@ -1,6 +1,6 @@
 import type { ActorRecord } from '../records/actor.ts';
 import type { CustomerRef } from '../records/conversation.ts';
-import type { ActorType } from '../records/enums.ts';
+import type { ActorType } from '../../conversations/enums.ts';
 
 export interface ActorJson {
   id: string;

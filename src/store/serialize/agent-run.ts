@@ -1,7 +1,7 @@
 // The seed names agent_run as a type without listing its fields: this is
 // Postroom's shape, used when a message's agent_run is expanded.
 import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
-import type { AgentRunStatus } from '../records/enums.ts';
+import type { AgentRunStatus } from '../../conversations/enums.ts';
 import { isoDate } from './common.ts';
 
 export interface AgentRunJson {

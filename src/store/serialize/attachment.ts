@@ -1,4 +1,4 @@
-import type { AttachmentKind } from '../records/enums.ts';
+import type { AttachmentKind } from '../../conversations/enums.ts';
 import type { AttachmentRecord } from '../records/message.ts';
 import { isoDate } from './common.ts';
 
@@ -19,7 +19,7 @@ export interface AttachmentJson {
 }
 
 /** Where an uploaded attachment's content is streamed from (relative to the API root). */
-export function attachmentUrl(attachmentId: string): string {
+function attachmentUrl(attachmentId: string): string {
   return `/v1/messaging/attachments/${encodeURIComponent(attachmentId)}`;
 }
 

@@ -1,6 +1,6 @@
 // Shared pieces of the seed JSON: dates, lists with page_info, entities.
 import type { EntityRef } from '../records/conversation.ts';
-import type { EntityType } from '../records/enums.ts';
+import type { EntityType } from '../../conversations/enums.ts';
 
 /** Every date in the API: ISO 8601 in UTC with milliseconds (`2024-05-01T12:00:00.000Z`). */
 export function isoDate(date: Date): string;
@@ -23,7 +23,7 @@ export interface ListJson<T> {
 }
 
 /** page_info of a list delivered whole (embedded lists: participants, attachments). */
-export const SINGLE_PAGE: Readonly<PageInfo> = Object.freeze({
+const SINGLE_PAGE: Readonly<PageInfo> = Object.freeze({
   next_page_url: null,
   previous_page_url: null,
   has_next_page: false,

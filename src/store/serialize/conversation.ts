@@ -7,7 +7,7 @@ import type {
   LegalHold,
   Priority,
   WorkflowStatus,
-} from '../records/enums.ts';
+} from '../../conversations/enums.ts';
 import type { MessageRecord } from '../records/message.ts';
 import { actorOrNull, type ActorJson } from './actor.ts';
 import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';

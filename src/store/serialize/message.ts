@@ -6,7 +6,7 @@ import type {
   MessageStatus,
   StreamingState,
   Visibility,
-} from '../records/enums.ts';
+} from '../../conversations/enums.ts';
 import type { MessageRecord } from '../records/message.ts';
 import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { serializeAgentRun, type AgentRunJson } from './agent-run.ts';

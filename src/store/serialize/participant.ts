@@ -6,7 +6,7 @@ import type {
   ParticipantRole,
   ParticipantType,
   TriggerPolicy,
-} from '../records/enums.ts';
+} from '../../conversations/enums.ts';
 import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { isoDate } from './common.ts';
 

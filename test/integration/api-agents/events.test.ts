@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/api/app.ts';
-import { createMetrics } from '../../../src/api/metrics.ts';
+import { createMetrics } from '../../../src/platform/metrics.ts';
 import { storeAuthenticator } from '../../../src/api/principal.ts';
 import { agentApiRoutes } from '../../../src/api/routes/agent-api.ts';
 import { messagingRoutes } from '../../../src/api/routes/messaging.ts';

@@ -1,24 +1,10 @@
 // The agent-facing endpoints through the real runtime (api role only, so the
 // agent runs they queue stay queued): two accounts, agents of every trigger
 // policy, and helpers to seed conversations and read Server-Sent Events.
-import { internalsOf } from '../../../src/store/connect.ts';
-import {
-  agentIdFor,
-  newId,
-  type ActorRecord,
-  type ActorType,
-  type ConversationRecord,
-  type NewConversation,
-  type NewParticipant,
-  type Store,
-} from '../../../src/store/index.ts';
-import {
-  TEST_API_KEY,
-  dropDatabase,
-  dropRedisPrefix,
-  startTestRuntime,
-  type TestRuntime,
-} from '../../support/runtime.ts';
+import { agentIdFor, type NewParticipant } from '../../../src/store/index.ts';
+import { TEST_API_KEY, startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
+// Shared with the other integration folders.
+export { createActor, createCase, errorOf, stopRuntime, type Json } from '../../support/helpers.ts';
 
 export const ACME = 'acme';
 export const GLOBEX = 'globex';
@@ -74,52 +60,11 @@ export async function startAgentsRuntime(env: Record<string, string> = {}): Prom
   return startTestRuntime(agentsConfig(), { roles: 'api', env });
 }
 
-export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {
-  if (!runtime) return;
-  await runtime.stop();
-  await dropRedisPrefix(runtime.prefix);
-  await dropDatabase(runtime.mongoUri);
-}
-
-/** A customer case bridged to the `support` mailbox unless fields say otherwise. */
-export function createCase(
-  store: Store,
-  fields: Partial<NewConversation> = {},
-): Promise<ConversationRecord> {
-  return store.conversations.create({
-    account_id: ACME,
-    type: 'group',
-    audience: 'customer',
-    workflow_status: 'new',
-    title: 'Where is my order?',
-    mailbox_id: 'support',
-    ...fields,
-  });
-}
-
 export function agentParticipant(
   agentId: string,
   policy: NewParticipant['agent_trigger_policy'],
 ): NewParticipant {
   return { type: 'agent', actor_id: agentId, agent_trigger_policy: policy };
-}
-
-/** Users are not in the bootstrap file: written straight to the model. */
-export async function createActor(
-  store: Store,
-  type: ActorType,
-  name: string,
-  accountId = ACME,
-): Promise<ActorRecord> {
-  const { Actor } = internalsOf(store).models;
-  const created = await Actor.create({
-    _id: newId('act'),
-    account_id: accountId,
-    type,
-    name,
-    handle: type === 'user' ? `${name.toLowerCase()}@acme.test` : null,
-  });
-  return created.toObject<ActorRecord>();
 }
 
 export function post(runtime: TestRuntime, path: string, body: unknown, key?: string) {
@@ -132,11 +77,4 @@ export function post(runtime: TestRuntime, path: string, body: unknown, key?: st
 
 export function patch(runtime: TestRuntime, path: string, body: unknown) {
   return runtime.request(path, { method: 'PATCH', body: JSON.stringify(body) });
-}
-
-export type Json = Record<string, unknown> & { id: string };
-
-export async function errorOf(response: Response): Promise<{ code: string; message: string }> {
-  const body = (await response.json()) as { error: { code: string; message: string } };
-  return body.error;
 }

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ActorRecord, ConversationRecord } from '../../../src/store/index.ts';
 import { TEST_API_KEY, type TestRuntime } from '../../support/runtime.ts';
 import {
+  ACME,
   DRAFTER,
   GLOBEX,
   HELPER,
@@ -65,7 +66,7 @@ const agentIn = (json: ConversationJson, agentId: string) =>
 describe('conversation participants', () => {
   before(async () => {
     runtime = await startAgentsRuntime();
-    robin = await createActor(runtime.context.store, 'user', 'Robin');
+    robin = await createActor(runtime.context.store, ACME, 'user', 'Robin');
   });
   after(() => stopRuntime(runtime));
 
@@ -231,7 +232,7 @@ describe('conversation participants', () => {
       [{ type: 'user', actor_id: 'act_nope' }, 'invalid_actor'],
       [{ type: 'user', actor_id: apiKeyActor }, 'invalid_actor'],
       [
-        { type: 'user', actor_id: (await createActor(store, 'user', 'Gus', GLOBEX))._id },
+        { type: 'user', actor_id: (await createActor(store, GLOBEX, 'user', 'Gus'))._id },
         'invalid_actor',
       ],
       [{ type: 'agent', agent_id: 'agt_acme_nope' }, 'invalid_agent'],

@@ -5,7 +5,7 @@
 // BullMQ jobs carry small raw mail inline as base64.
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { EJSON } from 'bson';
+import { BSON } from 'mongodb';
 import { testRedisUrl } from '../../support/env.ts';
 
 export interface Finding {
@@ -51,7 +51,7 @@ export async function scanDatabase(uri: string, needles: readonly string[]): Pro
     const findings: Finding[] = [];
     for (const { name } of await db.listCollections().toArray()) {
       for (const doc of await db.collection(name).find({}).toArray()) {
-        const texts = [EJSON.stringify(doc)];
+        const texts = [BSON.EJSON.stringify(doc)];
         binaryText(doc, texts);
         findings.push(...find(`${name}/${String(doc._id)}`, texts.join('\n'), needles));
       }

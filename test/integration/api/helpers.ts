@@ -4,25 +4,17 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../../src/api/app.ts';
 import { storeAuthenticator } from '../../../src/api/principal.ts';
-import { createMetrics } from '../../../src/api/metrics.ts';
+import { createMetrics } from '../../../src/platform/metrics.ts';
 import { signedAttachmentRoutes } from '../../../src/api/routes/attachments.ts';
 import { messagingRoutes } from '../../../src/api/routes/messaging.ts';
 import { createUrlSigner, type UrlSigner } from '../../../src/api/signed-urls.ts';
 import { parseBootstrap } from '../../../src/config/load-bootstrap.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { dropDatabase } from '../../../src/store/admin.ts';
-import { internalsOf } from '../../../src/store/connect.ts';
-import {
-  applyBootstrap,
-  connectStore,
-  newId,
-  type ActorRecord,
-  type ActorType,
-  type ConversationRecord,
-  type NewConversation,
-  type Store,
-} from '../../../src/store/index.ts';
+import { applyBootstrap, connectStore, type Store } from '../../../src/store/index.ts';
 import { testMongoUri, uniqueName } from '../../support/env.ts';
+// Shared with the other integration folders.
+export { createActor, createCase } from '../../support/helpers.ts';
 
 const KEYS = {
   admin: 'pk_acme_admin_000000001',
@@ -115,38 +107,4 @@ export async function openApi(
       await store.close();
     },
   };
-}
-
-/** A customer case (email-bridged support conversation) unless fields say otherwise. */
-export async function createCase(
-  store: Store,
-  fields: Partial<NewConversation> = {},
-): Promise<ConversationRecord> {
-  return store.conversations.create({
-    account_id: ACME,
-    type: 'group',
-    audience: 'customer',
-    workflow_status: 'new',
-    title: 'Where is my order?',
-    mailbox_id: 'support',
-    ...fields,
-  });
-}
-
-/** Users and groups are not in the bootstrap file yet: written straight to the model. */
-export async function createActor(
-  store: Store,
-  accountId: string,
-  type: ActorType,
-  name: string,
-): Promise<ActorRecord> {
-  const { Actor } = internalsOf(store).models;
-  const created = await Actor.create({
-    _id: newId('act'),
-    account_id: accountId,
-    type,
-    name,
-    handle: type === 'user' ? `${name.toLowerCase()}@acme.test` : null,
-  });
-  return created.toObject<ActorRecord>();
 }

@@ -15,13 +15,10 @@ import {
   type NewConversation,
   type Store,
 } from '../../../src/store/index.ts';
-import {
-  TEST_API_KEY,
-  dropDatabase,
-  dropRedisPrefix,
-  startTestRuntime,
-  type TestRuntime,
-} from '../../support/runtime.ts';
+import { TEST_API_KEY, startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
+import { createCase as createSharedCase } from '../../support/helpers.ts';
+// Shared with the other integration folders.
+export { errorOf, okJson, stopRuntime } from '../../support/helpers.ts';
 
 const ACME = 'acme';
 const DRAFTER = agentIdFor(ACME, 'drafter');
@@ -90,25 +87,12 @@ export async function startApprovalRuntime(
   return Object.assign(runtime, { outbox });
 }
 
-export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {
-  if (!runtime) return;
-  await runtime.stop();
-  await dropRedisPrefix(runtime.prefix);
-  await dropDatabase(runtime.mongoUri);
-}
-
+/** A case with the customer the ingest would have added: where delivery sends replies. */
 export function createCase(
   store: Store,
   fields: Partial<NewConversation> = {},
 ): Promise<ConversationRecord> {
-  return store.conversations.create({
-    account_id: ACME,
-    type: 'group',
-    audience: 'customer',
-    workflow_status: 'new',
-    title: 'Where is my order?',
-    mailbox_id: 'support',
-    // The customer the ingest would have added: where delivery sends replies.
+  return createSharedCase(store, {
     participants: [{ type: 'customer', customer: { name: 'Jane', address: 'jane@example.test' } }],
     ...fields,
   });
@@ -249,24 +233,6 @@ export function act(
     body: JSON.stringify(body),
     ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}),
   });
-}
-
-export type Json = Record<string, unknown> & { id: string };
-
-export async function okJson(response: Response): Promise<Json> {
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()) as Json;
-}
-
-export async function errorOf(
-  response: Response,
-  status: number,
-): Promise<{ type: string; code: string; message: string }> {
-  assert.equal(response.status, status, await response.clone().text());
-  const body = (await response.json()) as {
-    error: { type: string; code: string; message: string };
-  };
-  return body.error;
 }
 
 export function deliverJob(runtime: TestRuntime, messageId: string) {

@@ -9,8 +9,9 @@
 // message but before that receipt leaves the message `scheduled` with no
 // receipt, and without IMAP there is no Sent folder to ask, so the job that
 // resumes it (BullMQ's stalled-job recovery in the survivor once the dead
-// worker's 30 s lock expires; the reconciler after interruptedAfterMs if that
-// job were lost) sends it again, with the same Message-ID. Only a transaction
+// worker's 15 s lock expires and two stall checks pass, about 25 s:
+// QUICK_RECOVERY in queues/queues.ts; the reconciler after interruptedAfterMs
+// if that job were lost) sends it again, with the same Message-ID. Only a transaction
 // in flight at the kill can be lost this way, and the killed process has at
 // most pool_size (5) connections to the mailbox's server, one transaction
 // each: at most 5 duplicates, each received at most twice. The test server

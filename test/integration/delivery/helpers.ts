@@ -11,14 +11,10 @@ import { scheduleDelivery } from '../../../src/delivery/schedule.ts';
 import type { NewMessage } from '../../../src/store/repositories/messages.ts';
 import type { ConversationRecord, MessageRecord, MessageStatus } from '../../../src/store/index.ts';
 import type { SmtpTestServer } from '../../support/services/smtp-server.ts';
-import {
-  accountConfig,
-  dropDatabase,
-  dropRedisPrefix,
-  startTestRuntime,
-  type TestRuntime,
-} from '../../support/runtime.ts';
+import { accountConfig, startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 import { waitUntil } from '../../support/wait.ts';
+// Shared with the other integration folders.
+export { stopRuntime } from '../../support/helpers.ts';
 
 export const CUSTOMER = { name: 'Jane Doe', address: 'jane@customer.test' };
 
@@ -46,13 +42,6 @@ export function smtpMailbox(smtp: SmtpTestServer, overrides: Record<string, unkn
 
 export async function startDeliveryRuntime(mailboxes: unknown[]): Promise<TestRuntime> {
   return startTestRuntime(accountConfig(mailboxes), { roles: 'delivery' });
-}
-
-export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {
-  if (!runtime) return;
-  await runtime.stop();
-  await dropRedisPrefix(runtime.prefix);
-  await dropDatabase(runtime.mongoUri);
 }
 
 export interface OpenCase {

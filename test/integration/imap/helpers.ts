@@ -1,6 +1,5 @@
 // Shared pieces of the IMAP watcher tests: an in-memory sink that records every
 // call, a logger whose lines the tests can read, and a watcher with test timings.
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { Redis } from 'ioredis';
@@ -14,9 +13,11 @@ import type {
   WatcherStatus,
 } from '../../../src/mail/imap/mailbox-watcher.ts';
 import { startMailboxWatcher } from '../../../src/mail/imap/mailbox-watcher.ts';
-import { createLogger, type Logger } from '../../../src/platform/logger.ts';
+import { type Logger } from '../../../src/platform/logger.ts';
 import { uniqueName } from '../../support/env.ts';
 import type { DovecotServer } from '../../support/services/dovecot.ts';
+// Shared with the other integration folders.
+export { capturedLogger, type CapturedLogger } from '../../support/helpers.ts';
 
 export function rawMessage(subject: string, body = 'My order has not arrived.'): string {
   return [
@@ -75,25 +76,6 @@ export class MemorySink implements WatcherSink {
   count(status: WatcherStatus): number {
     return this.statuses.filter((entry) => entry.status === status).length;
   }
-}
-
-export interface CapturedLogger {
-  logger: Logger;
-  lines: Array<Record<string, unknown>>;
-}
-
-/** A real pino logger (same redaction as production) writing parsed lines to an array. */
-export function capturedLogger(level: 'trace' | 'debug' | 'info' = 'debug'): CapturedLogger {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      callback();
-    },
-  });
-  return { logger: createLogger(level, destination), lines };
 }
 
 type WatcherOverrides = Partial<Omit<MailboxWatcherOptions, 'imap'>> & {
@@ -170,7 +152,7 @@ export async function readyRedis(url: string): Promise<Redis> {
   return redis;
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 100);

@@ -41,7 +41,7 @@ function assertEveryLineIdentified(captured: CapturedLogger, mailboxId: string):
 }
 
 describe('IMAP mailbox watcher', () => {
-  test('(a) messages already in the folder are handed over once, in UID order, state advanced', async (t) => {
+  test('messages already in the folder are handed over once, in UID order, state advanced', async (t) => {
     const user = dovecot.userFor('initial');
     const raws = ['First', 'Second', 'Third'].map((subject) => rawMessage(subject));
     const appended = [];
@@ -78,7 +78,7 @@ describe('IMAP mailbox watcher', () => {
     assertEveryLineIdentified(captured, `mbx-${user}`);
   });
 
-  test('(b) a message appended while idling is handed over through IDLE', async (t) => {
+  test('a message appended while idling is handed over through IDLE', async (t) => {
     const user = dovecot.userFor('idle');
     const sink = new MemorySink();
     // The reconcile timer is far beyond the wait below: only IDLE can bring the mail in.
@@ -105,7 +105,7 @@ describe('IMAP mailbox watcher', () => {
     assert.deepEqual(sink.attempts, sink.uids());
   });
 
-  test('(c) a watcher restarted with the stored state hands nothing over again', async (t) => {
+  test('a watcher restarted with the stored state hands nothing over again', async (t) => {
     const user = dovecot.userFor('resume');
     const one = await appendMessage(dovecot, user, rawMessage('One'));
     const two = await appendMessage(dovecot, user, rawMessage('Two'));
@@ -124,7 +124,7 @@ describe('IMAP mailbox watcher', () => {
     assert.deepEqual(sink.attempts, [one.uid, two.uid, three.uid]);
   });
 
-  test('(e) a stored state of another UIDVALIDITY resyncs the folder from UID 1', async (t) => {
+  test('a stored state of another UIDVALIDITY resyncs the folder from UID 1', async (t) => {
     const user = dovecot.userFor('uidvalidity');
     const one = await appendMessage(dovecot, user, rawMessage('Old one'));
     const two = await appendMessage(dovecot, user, rawMessage('Old two'));
@@ -141,7 +141,7 @@ describe('IMAP mailbox watcher', () => {
     assert.ok(captured.lines.some((line) => String(line.msg).includes('UIDVALIDITY changed')));
   });
 
-  test('(e) a folder deleted and created again is resynced under its new UIDVALIDITY', async (t) => {
+  test('a folder deleted and created again is resynced under its new UIDVALIDITY', async (t) => {
     const user = dovecot.userFor('recreated');
     const folder = 'Support';
     const before = await appendMessage(dovecot, user, rawMessage('Before'), folder);
@@ -176,7 +176,7 @@ describe('IMAP mailbox watcher', () => {
     );
   });
 
-  test('(g) a deliver that throws keeps the state before it and is retried', async (t) => {
+  test('a deliver that throws keeps the state before it and is retried', async (t) => {
     const user = dovecot.userFor('retry');
     const appended = [];
     for (const subject of ['R1', 'R2', 'R3']) {
@@ -201,7 +201,7 @@ describe('IMAP mailbox watcher', () => {
     assert.equal(sink.statuses.at(-1)?.status, 'ok');
   });
 
-  test('(i) mark_seen true sets \\Seen after the hand-over', async (t) => {
+  test('mark_seen true sets \\Seen after the hand-over', async (t) => {
     const user = dovecot.userFor('seen');
     const message = await appendMessage(dovecot, user, rawMessage('Mark me'));
     assert.equal((await flagsOf(dovecot, user, message.uid)).has('\\Seen'), false);
@@ -216,7 +216,7 @@ describe('IMAP mailbox watcher', () => {
     assert.equal((await flagsOf(dovecot, user, message.uid)).has('\\Seen'), true);
   });
 
-  test('(i) mark_seen false leaves the flags untouched', async (t) => {
+  test('mark_seen false leaves the flags untouched', async (t) => {
     const user = dovecot.userFor('unseen');
     const message = await appendMessage(dovecot, user, rawMessage('Leave me'), 'INBOX', [
       '\\Flagged',

@@ -20,7 +20,7 @@ after(async () => {
 });
 
 describe('IMAP watcher reconnects', () => {
-  test('(d) after a server restart it reconnects; nothing missed, nothing duplicated', async (t) => {
+  test('after a server restart it reconnects; nothing missed, nothing duplicated', async (t) => {
     const user = dovecot.userFor('restart');
     const sink = new MemorySink();
     const captured = capturedLogger();
@@ -52,7 +52,7 @@ describe('IMAP watcher reconnects', () => {
     assert.ok(connections.size >= 2, 'each connection logs under its own id');
   });
 
-  test('(f) refused credentials: status auth_failed, retried only after authFailureMs', async (t) => {
+  test('refused credentials: status auth_failed, retried only after authFailureMs', async (t) => {
     const authFailureMs = 300;
     const sink = new MemorySink();
     const started = Date.now();

@@ -71,7 +71,7 @@ class WatcherLog {
 }
 
 describe('watcher supervisor', () => {
-  test('(h) two supervisors on the same mailboxes: one watcher per mailbox', async (t) => {
+  test('two supervisors on the same mailboxes: one watcher per mailbox', async (t) => {
     const prefix = prefixFor(t, redis);
     const log = new WatcherLog();
     const mailboxes = [{ id: 'support' }, { id: 'sales' }, { id: 'billing' }];
@@ -105,7 +105,7 @@ describe('watcher supervisor', () => {
     }
   });
 
-  test('(h) a holder killed without releasing is replaced within TTL + one acquire interval', async (t) => {
+  test('a holder killed without releasing is replaced within TTL + one acquire interval', async (t) => {
     const prefix = prefixFor(t, redis);
     const log = new WatcherLog();
     const mailboxes = [{ id: 'support' }];
@@ -220,7 +220,7 @@ describe('watcher supervisor', () => {
     assert.equal(await redis.get(key), 'someone-else', 'stop leaves a lease of another alone');
   });
 
-  test('(h) with real IMAP watchers: one delivers, the other takes over after a kill', async (t) => {
+  test('with real IMAP watchers: one delivers, the other takes over after a kill', async (t) => {
     const prefix = prefixFor(t, redis);
     const user = dovecot.userFor('leased');
     const sink = new MemorySink();

@@ -130,13 +130,31 @@ describe('drop folder', () => {
     });
   });
 
-  test('the mailbox list shows each mailbox and its watcher state', async () => {
+  test('the mailbox list shows the drop folder with its sync state: idle, no error, no IMAP position', async () => {
     const body = await runtime.json<{
-      data: Array<{ id: string; kind: string; sync: { status: string } }>;
+      data: Array<{
+        id: string;
+        kind: string;
+        sync: {
+          status: string;
+          last_error: string | null;
+          uidvalidity: string | null;
+          last_uid: number;
+          last_sync_at: string | null;
+        };
+      }>;
     }>('/v1/admin/mailboxes');
+    // A drop folder has no connection to report on: its watcher leaves the
+    // sync state as created (the IMAP watcher is what moves it, test/integration/imap).
     assert.deepEqual(
-      body.data.map((m) => [m.id, m.kind]),
-      [['support', 'drop_folder']],
+      body.data.map((m) => [m.id, m.kind, m.sync]),
+      [
+        [
+          'support',
+          'drop_folder',
+          { status: 'idle', last_error: null, uidvalidity: null, last_uid: 0, last_sync_at: null },
+        ],
+      ],
     );
   });
 });

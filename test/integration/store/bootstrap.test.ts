@@ -6,7 +6,8 @@ import { dumpCollection, listCollections } from '../../../src/store/admin.ts';
 import { applyBootstrap } from '../../../src/store/bootstrap.ts';
 import type { Store } from '../../../src/store/connect.ts';
 import { sha256Hex } from '../../../src/store/ids.ts';
-import { capturingLogger, openStore } from './helpers.ts';
+import { capturedLogger } from '../../support/helpers.ts';
+import { openStore } from './helpers.ts';
 
 const OPS_KEY = 'pk_test_ops_0123456789';
 const READER_KEY = 'pk_test_reader_abcdef';
@@ -94,7 +95,7 @@ describe('applyBootstrap', () => {
   after(async () => drop());
 
   test('creates accounts, keys (with actors), agents (with actors) and mailboxes', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, text } = capturedLogger();
     const summary = await applyBootstrap(store, file(), logger);
     assert.equal(summary.accounts.created, 2);
     assert.equal(summary.api_keys.created, 2);
@@ -130,7 +131,7 @@ describe('applyBootstrap', () => {
     assert.equal(mailbox?.sync.status, 'idle');
     assert.equal(mailbox?.sync.last_uid, 0);
 
-    const log = lines.join('');
+    const log = text();
     assert.match(log, /bootstrap applied/);
     for (const secret of SECRETS) assert.ok(!log.includes(secret), `log holds ${secret}`);
   });
@@ -143,7 +144,7 @@ describe('applyBootstrap', () => {
 
   test('applying the same file again changes nothing, not even updated_at', async () => {
     const before = await snapshot();
-    const summary = await applyBootstrap(store, file(), capturingLogger().logger);
+    const summary = await applyBootstrap(store, file(), capturedLogger().logger);
     assert.equal(summary.accounts.unchanged, 2);
     assert.equal(summary.api_keys.unchanged, 2);
     assert.equal(summary.agents.unchanged, 2);
@@ -163,7 +164,7 @@ describe('applyBootstrap', () => {
         const drafter = acme.agents[0];
         if (drafter) drafter.instructions = 'Be very kind.';
       }),
-      capturingLogger().logger,
+      capturedLogger().logger,
     );
     assert.equal(summary.agents.updated, 1);
     assert.equal(summary.agents.unchanged, 1);
@@ -188,7 +189,7 @@ describe('applyBootstrap', () => {
         const mailbox = acme.mailboxes[0];
         if (mailbox) mailbox.display_name = 'Acme Help';
       }),
-      capturingLogger().logger,
+      capturedLogger().logger,
     );
     const mailbox = await store.mailboxes.getByKey('acme', 'support');
     assert.equal(mailbox?.display_name, 'Acme Help');
@@ -206,7 +207,7 @@ describe('applyBootstrap', () => {
         const ops = acme.api_keys[0];
         if (ops) ops.key = newKey;
       }),
-      capturingLogger().logger,
+      capturedLogger().logger,
     );
     assert.equal(await store.apiKeys.findByToken(OPS_KEY), null);
     const after = await store.apiKeys.findByToken(newKey);
@@ -233,7 +234,7 @@ describe('applyBootstrap', () => {
         acme.mailboxes = [];
         return false;
       }),
-      capturingLogger().logger,
+      capturedLogger().logger,
     );
     assert.equal(summary.api_keys.revoked, 1);
     assert.equal(summary.agents.disabled, 1);
@@ -244,7 +245,7 @@ describe('applyBootstrap', () => {
     assert.ok(await store.accounts.get('globex'));
 
     // Back in the file: usable / active again.
-    await applyBootstrap(store, file(), capturingLogger().logger);
+    await applyBootstrap(store, file(), capturedLogger().logger);
     assert.ok(await store.apiKeys.findByToken(READER_KEY));
     assert.equal((await store.agents.getByKey('acme', 'triage'))?.status, 'active');
   });
@@ -254,8 +255,8 @@ describe('applyBootstrap', () => {
     try {
       const config = file();
       await Promise.all([
-        applyBootstrap(other, config, capturingLogger().logger),
-        applyBootstrap(other, config, capturingLogger().logger),
+        applyBootstrap(other, config, capturedLogger().logger),
+        applyBootstrap(other, config, capturedLogger().logger),
       ]);
       assert.equal((await other.apiKeys.list('acme')).length, 2);
       assert.equal((await other.agents.list('acme')).length, 2);

@@ -5,16 +5,16 @@ import { connectStore } from '../../../src/store/connect.ts';
 import { StoreConnectError } from '../../../src/store/errors.ts';
 import { freePort } from '../../support/wait.ts';
 import { testMongoUri, uniqueName } from '../../support/env.ts';
-import { capturingLogger } from './helpers.ts';
+import { capturedLogger } from '../../support/helpers.ts';
 
 describe('connectStore', () => {
   test('connects, builds indexes, pings, closes; the log names no credentials', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, text } = capturedLogger();
     const uri = testMongoUri(uniqueName('store-conn'));
     const store = await connectStore(uri, logger);
     try {
       assert.equal(await store.ping(), true);
-      assert.match(lines.join(''), /connected to MongoDB/);
+      assert.match(text(), /connected to MongoDB/);
     } finally {
       await dropDatabase(store);
       await store.close();
@@ -23,8 +23,8 @@ describe('connectStore', () => {
   });
 
   test('two stores on one server are independent connections', async () => {
-    const a = await connectStore(testMongoUri(uniqueName('store-a')), capturingLogger().logger);
-    const b = await connectStore(testMongoUri(uniqueName('store-b')), capturingLogger().logger);
+    const a = await connectStore(testMongoUri(uniqueName('store-a')), capturedLogger().logger);
+    const b = await connectStore(testMongoUri(uniqueName('store-b')), capturedLogger().logger);
     try {
       const create = (store: typeof a) =>
         store.conversations.create({ account_id: 'acme', type: 'group', audience: 'customer' });
@@ -40,7 +40,7 @@ describe('connectStore', () => {
   });
 
   test('an unreachable server fails within the timeout, without the password in the error or log', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, text } = capturedLogger();
     const port = await freePort();
     const uri = `mongodb://admin:hunter2-secret@127.0.0.1:${port}/postroom`;
     const started = Date.now();
@@ -54,12 +54,12 @@ describe('connectStore', () => {
       },
     );
     assert.ok(Date.now() - started < 5_000);
-    assert.ok(!lines.join('').includes('hunter2-secret'));
+    assert.ok(!text().includes('hunter2-secret'));
   });
 
   test('a malformed URI is a StoreConnectError without its credentials', async () => {
     await assert.rejects(
-      connectStore('mongodb://admin:hunter2-secret@/?bogus=', capturingLogger().logger, {
+      connectStore('mongodb://admin:hunter2-secret@/?bogus=', capturedLogger().logger, {
         serverSelectionTimeoutMS: 300,
       }),
       (error: unknown) => {

@@ -1,6 +1,5 @@
 // A store on a database of the calling test file's own, dropped afterwards.
-import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../../src/platform/logger.ts';
+import { createLogger } from '../../../src/platform/logger.ts';
 import { dropDatabase } from '../../../src/store/admin.ts';
 import { connectStore, type Store } from '../../../src/store/connect.ts';
 import { testMongoUri, uniqueName } from '../../support/env.ts';
@@ -24,16 +23,4 @@ export async function openStoreOn(
       await store.close();
     },
   };
-}
-
-/** A logger whose lines are kept, to check what reaches the log. */
-export function capturingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  return { logger: createLogger('debug', stream), lines };
 }

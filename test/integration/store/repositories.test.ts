@@ -5,9 +5,10 @@ import { applyBootstrap } from '../../../src/store/bootstrap.ts';
 import { internalsOf, type Store } from '../../../src/store/connect.ts';
 import { InvalidCursorError, isDuplicateKeyError } from '../../../src/store/errors.ts';
 import { UNIQUE_INDEX } from '../../../src/store/index-names.ts';
-import type { MessageStatus } from '../../../src/store/records/enums.ts';
+import type { MessageStatus } from '../../../src/conversations/enums.ts';
 import type { ConversationRecord } from '../../../src/store/records/conversation.ts';
-import { capturingLogger, openStore } from './helpers.ts';
+import { capturedLogger } from '../../support/helpers.ts';
+import { openStore } from './helpers.ts';
 
 let store: Store;
 let drop: () => Promise<void>;
@@ -38,7 +39,7 @@ describe('repositories', () => {
       {},
       '/etc/postroom.json',
     );
-    await applyBootstrap(store, config, capturingLogger().logger);
+    await applyBootstrap(store, config, capturedLogger().logger);
   });
   after(async () => drop());
 

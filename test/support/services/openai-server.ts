@@ -34,7 +34,7 @@ export type OpenAiScript =
       body?: unknown;
     };
 
-export interface TokenStamp {
+interface TokenStamp {
   text: string;
   /** Epoch milliseconds, sub-millisecond precision (performance.timeOrigin + performance.now()). */
   at: number;

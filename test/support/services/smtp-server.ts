@@ -7,9 +7,9 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import { appendMessage, type TestImapServer } from '../imap.ts';
 import { waitUntil } from '../wait.ts';
 
-export type SmtpStage = 'mail' | 'rcpt' | 'data';
+type SmtpStage = 'mail' | 'rcpt' | 'data';
 
-export interface RecordedMessage {
+interface RecordedMessage {
   envelope: { from: string; to: string[] };
   /** The message as received after DATA (dot-stuffing removed). */
   raw: Buffer;
@@ -18,7 +18,7 @@ export interface RecordedMessage {
   user?: string;
 }
 
-export interface SmtpFailure {
+interface SmtpFailure {
   code: number;
   /** Reply text; a generic one for the code when omitted. */
   message?: string;

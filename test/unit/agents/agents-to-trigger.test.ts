@@ -5,8 +5,8 @@ import {
   type AuthorType,
   type TriggerMessage,
 } from '../../../src/agents/rules/triggers.ts';
-import { MESSAGE_KINDS, TRIGGER_POLICIES } from '../../../src/store/records/enums.ts';
-import type { MessageKind, TriggerPolicy } from '../../../src/store/records/enums.ts';
+import { MESSAGE_KINDS, TRIGGER_POLICIES } from '../../../src/conversations/enums.ts';
+import type { MessageKind, TriggerPolicy } from '../../../src/conversations/enums.ts';
 import { agent, agentParticipant, customerParticipant } from './fixtures.ts';
 
 const customerMail: TriggerMessage = {

@@ -6,7 +6,7 @@ import {
   triggerText,
   type AuthorType,
 } from '../../../src/agents/rules/triggers.ts';
-import { MESSAGE_KINDS, type MessageKind } from '../../../src/store/records/enums.ts';
+import { MESSAGE_KINDS, type MessageKind } from '../../../src/conversations/enums.ts';
 import { inboundEmail, message } from './fixtures.ts';
 
 const AUTHOR_TYPES: AuthorType[] = [

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { buildApp } from '../../../src/api/app.ts';
 import { principalOf, requirePermission, type Principal } from '../../../src/api/auth.ts';
 import { ApiError } from '../../../src/api/errors.ts';
-import { createMetrics } from '../../../src/api/metrics.ts';
+import { createMetrics } from '../../../src/platform/metrics.ts';
 import { validate } from '../../../src/api/validate.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 

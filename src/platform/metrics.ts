@@ -1,6 +1,6 @@
-// Prometheus metrics: process defaults plus HTTP request timings. The registry
-// is created per process (not the global one), so tests can build many apps.
-import type { FastifyInstance } from 'fastify';
+// Prometheus metrics: process defaults, HTTP request timings, job and delivery
+// counters. The registry is created per process (not the global one), so tests
+// can build many apps. The HTTP side (hook and /metrics) is api/metrics-route.ts.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -52,19 +52,4 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
   };
-}
-
-export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
-    // routeOptions.url is the pattern (/v1/.../:id), keeping label cardinality bounded.
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe(
-      { method: request.method, route, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-  });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-    void reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
 }

@@ -44,8 +44,9 @@ export type Membership = (typeof MEMBERSHIPS)[number];
 export const NOTIFICATION_SETTINGS = ['unmuted', 'muted'] as const;
 export type NotificationSetting = (typeof NOTIFICATION_SETTINGS)[number];
 
-// One list for the config file and the stored participants.
-export { TRIGGER_POLICIES, type TriggerPolicy } from '../../config/bootstrap-schema.ts';
+// One list for the config file (config/bootstrap-schema.ts) and the stored participants.
+export const TRIGGER_POLICIES = ['mention', 'keyword', 'always'] as const;
+export type TriggerPolicy = (typeof TRIGGER_POLICIES)[number];
 
 export const MESSAGE_KINDS = [
   'chat',

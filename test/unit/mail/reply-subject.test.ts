@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { replySubject } from '../../../src/agents/rules/draft-subject.ts';
+import { replySubject } from '../../../src/mail/reply-subject.ts';
 
 describe('replySubject', () => {
   const cases: [string | null | undefined, string][] = [
