@@ -1,8 +1,7 @@
 // Unread per reader. Sequences are gap-free (only sent messages carry one),
 // so the messages after a reader's marker number `last_sequence - marker`;
-// what the reader wrote themselves is taken off, found through the
-// {conversation_id, author_id, sequence} index: only the reader's own
-// messages after the marker are read, never the conversation's others.
+// what the reader wrote themselves, and copies of the team's own outbound
+// mail, are taken off: only those messages after the marker are read.
 import type { QueryFilter } from 'mongoose';
 import { isDuplicateKeyError } from '../errors.ts';
 import type { Models } from '../models/index.ts';
@@ -63,13 +62,20 @@ export function createReadMarkersRepository({ ReadMarker, Message }: Models) {
       const open = conversations.filter((c) => c.last_sequence > (readUpTo.get(c._id) ?? 0));
       for (const c of conversations) counts.set(c._id, 0);
       if (open.length === 0) return counts;
+      // Not unread: what the reader wrote, and copies of our own outbound
+      // mail that came back in (sent from another client): nobody needs to
+      // read what the team itself sent.
       const own = await Message.find({
         account_id: accountId,
-        author_id: readerId,
-        $or: open.map((c) => ({
-          conversation_id: c._id,
-          sequence: { $gt: readUpTo.get(c._id) ?? 0 },
-        })),
+        $and: [
+          { $or: [{ author_id: readerId }, { 'email.from_self': true }] },
+          {
+            $or: open.map((c) => ({
+              conversation_id: c._id,
+              sequence: { $gt: readUpTo.get(c._id) ?? 0 },
+            })),
+          },
+        ],
       } as QueryFilter<MessageRecord>)
         .select({ conversation_id: 1 })
         .lean<Array<Pick<MessageRecord, 'conversation_id'>>>()
