@@ -14,7 +14,8 @@ export function isBeingSent(message: Pick<MessageRecord, 'delivery'>): boolean {
 
 /** Null when the message may be approved (a draft, or a re-approval while scheduled). */
 export function approveBlocker(message: Checked): ApprovalError | null {
-  if (!canTransition(message.status, 'scheduled')) {
+  // A failed message goes back to scheduled only through the retry action.
+  if (message.status === 'failed' || !canTransition(message.status, 'scheduled')) {
     return conflict(
       'invalid_state',
       `message "${message._id}" is ${message.status}: only a draft or a scheduled message can be approved`,
@@ -49,6 +50,15 @@ export function cancelBlocker(message: Checked): ApprovalError | null {
   }
   if (isBeingSent(message)) return beingSent(message);
   return null;
+}
+
+/** Null when the message may be retried: failed for good (a human sends it again). */
+export function retryBlocker(message: Checked): ApprovalError | null {
+  if (message.status === 'failed' && canTransition(message.status, 'scheduled')) return null;
+  return conflict(
+    'not_failed',
+    `message "${message._id}" is ${message.status}: only a failed message can be retried`,
+  );
 }
 
 function beingSent(message: Checked): ApprovalError {
