@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
+import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
@@ -26,6 +27,7 @@ export function messagingRoutes(
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),
+    approvalMetricsRoutes(store),
     ...(actions ? [messageActionRoutes(actions)] : []),
   ];
 }
