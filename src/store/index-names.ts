@@ -20,8 +20,8 @@ export const UNIQUE_INDEX = {
   inboundFailureJob: 'job_id_1',
   /** agents: one agent per handle (case-insensitive) in an account. */
   agentHandle: 'account_id_1_handle_lower_1',
-  /** agent_runs: one run per trigger and agent. */
-  agentRunTrigger: 'trigger_message_id_1_agent_id_1',
+  /** agent_runs: one run per trigger, agent and generation (a human's regenerations). */
+  agentRunTrigger: 'trigger_message_id_1_agent_id_1_generation_1',
 } as const;
 
 /**
@@ -31,4 +31,6 @@ export const UNIQUE_INDEX = {
  */
 export const RETIRED_INDEXES: ReadonlyArray<{ collection: string; name: string }> = [
   { collection: 'chat_messages', name: 'account_id_1_mailbox_id_1_email.message_id_1' },
+  // One run per (trigger, agent) refused a human's regeneration: see agentRunTrigger.
+  { collection: 'agent_runs', name: 'trigger_message_id_1_agent_id_1' },
 ];

@@ -6,6 +6,7 @@ import { idempotencyHooks } from '../idempotency.ts';
 import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { conversationRegenerateRoutes } from './conversation-regenerate.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
@@ -15,7 +16,7 @@ import { messageReadRoutes } from './messages.ts';
 
 export function messagingRoutes(
   store: Store,
-  /** The approve/reject/cancel actions need the queues and Redis; without them they are not served. */
+  /** The approve/reject/retry/cancel and regenerate actions need the queues and Redis; without them they are not served. */
   actions?: MessageActionDeps,
 ): Array<(v1: FastifyInstance) => void> {
   return [
@@ -28,6 +29,6 @@ export function messagingRoutes(
     messageBodyRoutes(store),
     attachmentRoutes(store),
     approvalMetricsRoutes(store),
-    ...(actions ? [messageActionRoutes(actions)] : []),
+    ...(actions ? [messageActionRoutes(actions), conversationRegenerateRoutes(actions)] : []),
   ];
 }

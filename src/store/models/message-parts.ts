@@ -93,6 +93,13 @@ export const rejectionSchema = subSchema({
   rejected_at: { type: Date, required: true },
 });
 
+export const supersessionSchema = subSchema({
+  reason: requiredString,
+  superseded_by: nullableString,
+  superseded_at: { type: Date, required: true },
+  agent_run_id: nullableString,
+});
+
 export const cancelSchema = subSchema({
   reason: nullableString,
   canceled_by: nullableString,

@@ -62,6 +62,8 @@ export interface MessageRecord {
   approval: ApprovalInfo | null;
   rejection: RejectionInfo | null;
   cancel: CancelInfo | null;
+  /** Why a draft was superseded by a human's action (regenerate). Absent otherwise. */
+  supersession?: SupersessionInfo | null;
   trigger_message_id: string | null;
   redacted_at: Date | null;
   created_at: Date;
@@ -194,6 +196,15 @@ export interface RejectionInfo {
   reason: string | null;
   rejected_by: string | null;
   rejected_at: Date;
+}
+
+export interface SupersessionInfo {
+  reason: string;
+  /** The actor who asked for the newer draft. */
+  superseded_by: string | null;
+  superseded_at: Date;
+  /** The agent run writing the draft that replaces this one. */
+  agent_run_id: string | null;
 }
 
 export interface CancelInfo {
