@@ -39,8 +39,7 @@ export async function retryFailed(
 
   const log = deps.logger.child({ message: message._id, conversation: message.conversation_id });
   try {
-    // The failed run's job finished: scheduleDelivery replaces it.
-    await scheduleDelivery(deps.queues, retried);
+    await handToDelivery(deps, retried, log);
   } catch (error) {
     // Stored as scheduled: the reconciler enqueues it on its next pass.
     log.error({ err: error }, 'retried, but the delivery job could not be enqueued yet');
@@ -55,6 +54,29 @@ export async function retryFailed(
     'failed message sent back to delivery',
   );
   return retried;
+}
+
+// The run that failed the message may still be finishing its job (posting
+// the alert) when a human retries at once: that job decided already and will
+// not look again, so wait for it to end, then enqueue. Bounded: past it the
+// reconciler enqueues the scheduled message whose job finished.
+const FINISHING_JOB_WAIT_MS = 10_000;
+
+async function handToDelivery(
+  deps: ApprovalDeps,
+  message: MessageRecord,
+  log: ApprovalDeps['logger'],
+): Promise<void> {
+  const deadline = Date.now() + FINISHING_JOB_WAIT_MS;
+  let pause = 20;
+  while ((await scheduleDelivery(deps.queues, message)) === 'left_running') {
+    if (Date.now() > deadline) {
+      log.warn('the failed run is still finishing its job; the reconciler will enqueue the retry');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 250);
+  }
 }
 
 async function lostRace(

@@ -15,7 +15,7 @@ import type { Models } from '../models/index.ts';
  * Buckets of the normalized edit distance (approval.edit_ratio): the first
  * holds exactly 0 (sent as written), each other one (min, max].
  */
-export const EDIT_RATIO_BUCKETS: ReadonlyArray<{ min: number; max: number }> = [
+const EDIT_RATIO_BUCKETS: ReadonlyArray<{ min: number; max: number }> = [
   { min: 0, max: 0 },
   { min: 0, max: 0.1 },
   { min: 0.1, max: 0.25 },
@@ -32,13 +32,13 @@ export interface ApprovalMetricsQuery {
   mailbox_id?: string | undefined;
 }
 
-export interface OutcomeCount {
+interface OutcomeCount {
   count: number;
   /** count / drafts, 0 when there are none. */
   share: number;
 }
 
-export interface Distribution {
+interface Distribution {
   /** How many values were measured (older approvals lack the inputs). */
   count: number;
   p50: number | null;

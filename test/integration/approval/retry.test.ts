@@ -156,5 +156,18 @@ describe('retry a failed reply', () => {
     });
     assert.equal(found.length, 2, 'one alert per failure');
     assert.match(found[1]?.body ?? '', /1 attempt since the last retry, 2 in all/);
+
+    // Redaction scrubs the server's answers from the history too (they quote addresses).
+    const redact = await runtime.request(
+      `/v1/messaging/conversations/${conversation._id}/actions/redact`,
+      { method: 'POST', body: '{}' },
+    );
+    assert.equal(redact.status, 200, await redact.clone().text());
+    const redacted = (await runtime.json(`/v1/messaging/messages/${draft._id}`)) as Json & {
+      delivery: { history: Array<{ outcome: string; error: { response: string | null } | null }> };
+    };
+    const failures = redacted.delivery.history.filter((e) => e.outcome === 'failed');
+    assert.equal(failures.length, 2);
+    for (const entry of failures) assert.equal(entry.error?.response, null);
   });
 });
