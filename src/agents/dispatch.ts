@@ -19,9 +19,10 @@ export interface DispatchDeps {
   now?: () => Date;
 }
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 // Used when the account record carries no setting (matches the bootstrap default).
-const DEFAULT_RUNS_PER_HOUR = 20;
+// Regenerations count against the same cap (regenerate.ts).
+export const DEFAULT_RUNS_PER_HOUR = 20;
 
 export async function dispatchTriggers(
   deps: DispatchDeps,

@@ -61,7 +61,11 @@ export async function runAgentAttempt(
     agent: payload.agent_id,
     attempt: attempt.number,
   });
-  const run = await store.agentRuns.findByTrigger(payload.trigger_message_id, payload.agent_id);
+  const run = await store.agentRuns.findByTrigger(
+    payload.trigger_message_id,
+    payload.agent_id,
+    payload.generation ?? null,
+  );
   if (!run || (run.status !== 'queued' && run.status !== 'running'))
     return { kind: 'done', outcome: 'skipped' };
 

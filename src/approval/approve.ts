@@ -6,7 +6,7 @@
 import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
-import { measureEdit } from './edit-distance.ts';
+import { editRatio, measureEdit } from './edit-distance.ts';
 import { ApprovalError, checkVersion, conflict, messageNotFound, versionError } from './errors.ts';
 import { approveBlocker, deliveryTime } from './rules.ts';
 import { staleDraftError } from './stale-draft.ts';
@@ -57,6 +57,7 @@ export async function approveMessage(
   const originalBody = message.approval ? message.approval.original_body : message.body;
   const originalSubject = message.approval ? message.approval.original_subject : message.subject;
   const edited = body !== message.body || subject !== message.subject;
+  const measured = measureEdit(originalBody ?? '', body ?? '').distance;
   const approved = await store.approval.approve(
     actor.account_id,
     message._id,
@@ -68,9 +69,12 @@ export async function approveMessage(
       approval: {
         approved_by: actor.actor_id,
         approved_at: now,
-        edit_distance: measureEdit(originalBody ?? '', body ?? '').distance,
+        edit_distance: measured,
         original_body: originalBody,
         original_subject: originalSubject,
+        edit_ratio: editRatio(measured, originalBody ?? '', body ?? ''),
+        edited: body !== originalBody || subject !== originalSubject,
+        ...(await metricTimes(deps, message)),
       },
       edited_at: edited ? now : null,
       // Nothing tried yet: the due time is the schedule. After a failed attempt the backoff stands.
@@ -102,6 +106,31 @@ export async function approveMessage(
     message.status === 'draft' ? 'draft approved' : 'scheduled message re-approved',
   );
   return approved;
+}
+
+/**
+ * When the draft was ready and when the customer wrote, for the approval
+ * metrics: read once, at the first approval (a re-approval keeps them).
+ */
+async function metricTimes(
+  { store }: ApprovalDeps,
+  message: MessageRecord,
+): Promise<{ draft_ready_at: Date | null; customer_message_at: Date | null }> {
+  if (message.approval) {
+    return {
+      draft_ready_at: message.approval.draft_ready_at ?? null,
+      customer_message_at: message.approval.customer_message_at ?? null,
+    };
+  }
+  const run = message.agent_run_id
+    ? await store.agentRuns.get(message.account_id, message.agent_run_id)
+    : null;
+  const triggerId = message.trigger_message_id ?? message.reply_to_id;
+  const trigger = triggerId ? await store.messages.get(message.account_id, triggerId) : null;
+  return {
+    draft_ready_at: run?.timings.completed_at ?? null,
+    customer_message_at: trigger?.created_at ?? null,
+  };
 }
 
 /** The conditional write matched nothing: say what happened meanwhile. */

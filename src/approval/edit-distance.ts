@@ -47,6 +47,22 @@ export function measureEdit(a: string, b: string, maxCells = DEFAULT_MAX_CELLS):
   return { distance: long.length, exact: false };
 }
 
+/**
+ * The distance as a share of the longer text (0: unchanged, 1: every
+ * character rewritten), so a long reply and a short one compare. In code
+ * points, as the distance is counted.
+ */
+export function editRatio(distance: number, a: string, b: string): number {
+  const longer = Math.max(lengthOf(a), lengthOf(b));
+  return longer === 0 ? 0 : Math.min(1, distance / longer);
+}
+
+function lengthOf(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
 function codePoints(text: string): Int32Array {
   const points = new Int32Array(text.length);
   let n = 0;

@@ -19,6 +19,8 @@ export type ApprovalErrorCode =
   | 'concurrent_update'
   /** A subject on a message that is not an email. */
   | 'not_an_email'
+  /** Retry: the message has not failed (scheduled, sent, a draft...). */
+  | 'not_failed'
   /** The message is no longer the version the human acted on (If-Match). */
   | 'message_changed'
   /** The message's conversation was redacted: its content is gone. */

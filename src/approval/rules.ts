@@ -22,7 +22,8 @@ export function approveBlocker(message: Checked): ApprovalError | null {
       `message "${message._id}" belongs to a redacted conversation: its content was erased and it cannot be approved`,
     );
   }
-  if (!canTransition(message.status, 'scheduled')) {
+  // A failed message goes back to scheduled only through the retry action.
+  if (message.status === 'failed' || !canTransition(message.status, 'scheduled')) {
     return conflict(
       'invalid_state',
       `message "${message._id}" is ${message.status}: only a draft or a scheduled message can be approved`,
@@ -57,6 +58,15 @@ export function cancelBlocker(message: Checked): ApprovalError | null {
   }
   if (isBeingSent(message)) return beingSent(message);
   return null;
+}
+
+/** Null when the message may be retried: failed for good (a human sends it again). */
+export function retryBlocker(message: Checked): ApprovalError | null {
+  if (message.status === 'failed' && canTransition(message.status, 'scheduled')) return null;
+  return conflict(
+    'not_failed',
+    `message "${message._id}" is ${message.status}: only a failed message can be retried`,
+  );
 }
 
 function beingSent(message: Checked): ApprovalError {

@@ -69,6 +69,10 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/** What one delivery attempt (or a human's retry) came to: delivery.history[].outcome. */
+export const DELIVERY_EVENT_OUTCOMES = ['sent', 'will_retry', 'failed', 'retried'] as const;
+export type DeliveryEventOutcome = (typeof DELIVERY_EVENT_OUTCOMES)[number];
+
 export const VISIBILITIES = ['internal', 'external', 'system'] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 

@@ -14,7 +14,8 @@ const TRANSITIONS: Record<MessageStatus, readonly MessageStatus[]> = {
   sent: [],
   canceled: [],
   rejected: [],
-  failed: [],
+  // A human's retry sends it back to delivery with a fresh attempt budget.
+  failed: ['scheduled'],
   superseded: [],
 };
 

@@ -20,6 +20,7 @@ import type {
   MessageRecord,
 } from '../store/index.ts';
 import { retryDelay } from './backoff.ts';
+import { attemptsInBudget } from './budget.ts';
 import { classifyDeliveryFailure, toSendFailure } from './classify.ts';
 import { afterFailed } from './effects.ts';
 import { ownAddressBook } from '../conversations/own-address.ts';
@@ -127,8 +128,7 @@ async function deliverEmail(
   }
 
   const policy = mailbox.delivery;
-  const attemptsSoFar = prepared.delivery?.attempts ?? 0;
-  if (attemptsSoFar >= policy.max_attempts) {
+  if (attemptsInBudget(prepared.delivery) >= policy.max_attempts) {
     // Attempts were used by runs that never recorded an outcome (crashes).
     const earlier = prepared.delivery?.last_error;
     return fail(deps, prepared, {
@@ -147,6 +147,8 @@ async function deliverEmail(
   )) as Prepared | null;
   if (!started) return afterLostClaim(deps, prepared);
   const attempts = started.delivery?.attempts ?? 1;
+  // This attempt's place in its budget: the backoff and max_attempts count from a retry.
+  const inBudget = attemptsInBudget(started.delivery) || 1;
   const log = deps.logger.child({ message: started._id, mailbox: mailbox.key, attempt: attempts });
   if (recipients.dropped.length > 0) {
     log.warn(
@@ -174,8 +176,8 @@ async function deliverEmail(
       message: failure.message,
     };
     log.warn({ code: verdict.code, reason: verdict.reason, kind: verdict.kind }, 'send failed');
-    if (verdict.kind === 'transient' && attempts < policy.max_attempts) {
-      const delay = retryDelay(attempts, {
+    if (verdict.kind === 'transient' && inBudget < policy.max_attempts) {
+      const delay = retryDelay(inBudget, {
         baseMs: policy.backoff_ms,
         maxMs: policy.backoff_max_ms,
         jitter: policy.jitter,
@@ -186,6 +188,7 @@ async function deliverEmail(
         started._id,
         recorded,
         at,
+        attempts,
       );
       if (!retried) return { kind: 'skipped', reason: 'not_scheduled' };
       await deps.publisher.publish({
@@ -195,7 +198,7 @@ async function deliverEmail(
       });
       return { kind: 'retry', at, attempts, code: verdict.code };
     }
-    return fail(deps, started, recorded);
+    return fail(deps, started, recorded, attempts);
   }
   // The server took the mail: from here on nothing may count as a send failure
   // (a MongoDB error below retries the job, which finds the receipt).

@@ -8,9 +8,11 @@ import {
   isDuplicateKeyError,
   type ConversationRecord,
   type DeliveryError,
+  type DeliveryState,
   type MessageRecord,
   type Store,
 } from '../store/index.ts';
+import { attemptsInBudget } from './budget.ts';
 
 export interface EffectDeps {
   store: Store;
@@ -91,10 +93,18 @@ export async function afterFailed(
   });
 }
 
-function alertText(recipients: string, error: DeliveryError | null, attempts: number): string {
+function alertText(
+  recipients: string,
+  error: DeliveryError | null,
+  delivery: DeliveryState | null,
+): string {
   const server = error?.code && /^\d{3}$/.test(error.code) ? `SMTP ${error.code}` : error?.code;
   const answer = [server, error?.response ?? error?.message].filter(Boolean).join(': ');
-  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  const attempts = attemptsInBudget(delivery);
+  const total = delivery?.attempts ?? 0;
+  const tries =
+    `${attempts} attempt${attempts === 1 ? '' : 's'}` +
+    (total > attempts ? ` since the last retry, ${total} in all` : '');
   return `Could not deliver the reply to ${recipients || 'the customer'}: ${answer || 'unknown error'} (after ${tries}). The message was not sent.`;
 }
 
@@ -103,6 +113,7 @@ async function postAlert(
   failed: MessageRecord,
   recipients: string,
 ): Promise<MessageRecord | null> {
+  const retries = failed.delivery?.retries ?? 0;
   try {
     return await store.messages.appendSent({
       account_id: failed.account_id,
@@ -110,14 +121,11 @@ async function postAlert(
       kind: 'alert',
       visibility: 'internal',
       channel: 'message',
-      body: alertText(
-        recipients,
-        failed.delivery?.last_error ?? null,
-        failed.delivery?.attempts ?? 0,
-      ),
+      body: alertText(recipients, failed.delivery?.last_error ?? null, failed.delivery),
       reply_to_id: failed._id,
       trigger_message_id: failed._id,
-      client_message_id: `delivery-failed-${failed._id}`,
+      // One alert per failure: a failure after a human's retry is a new one.
+      client_message_id: `delivery-failed-${failed._id}${retries ? `-retry-${retries}` : ''}`,
     });
   } catch (error) {
     if (isDuplicateKeyError(error, UNIQUE_INDEX.messageClientId)) return null;

@@ -70,8 +70,15 @@ export async function fail(
   deps: DeliveryDeps,
   message: MessageRecord,
   error: DeliveryError,
+  /** The attempt that failed; null (default) when none was begun. */
+  attempt: number | null = null,
 ): Promise<DeliveryOutcome> {
-  const failed = await deps.store.delivery.markFailed(message.account_id, message._id, error);
+  const failed = await deps.store.delivery.markFailed(
+    message.account_id,
+    message._id,
+    error,
+    attempt,
+  );
   if (!failed) return { kind: 'skipped', reason: 'not_scheduled' };
   deps.logger.error(
     { message: failed._id, code: error.code, attempts: failed.delivery?.attempts },

@@ -24,7 +24,7 @@ function jobIdOf(messageId: string): string {
 export async function scheduleDelivery(
   queues: Queues,
   message: Pick<MessageRecord, '_id' | 'account_id' | 'scheduled_at'>,
-): Promise<void> {
+): Promise<'enqueued' | 'rescheduled' | 'left_running' | 'left_waiting'> {
   const payload = { account_id: message.account_id, message_id: message._id };
   const queue = queues.queue('message.deliver');
   const jobId = jobIdOf(message._id);
@@ -33,14 +33,14 @@ export async function scheduleDelivery(
     const job = await queue.getJob(jobId);
     if (!job) {
       await queues.enqueue('message.deliver', payload, { delayMs: delayMs() });
-      return;
+      return 'enqueued';
     }
     const state = await job.getState();
     if (state === 'delayed') {
       try {
         // changeDelay counts from now, and fails if the job left `delayed` meanwhile.
         await job.changeDelay(delayMs());
-        return;
+        return 'rescheduled';
       } catch {
         continue;
       }
@@ -49,8 +49,10 @@ export async function scheduleDelivery(
       await queue.remove(jobId);
       continue;
     }
-    return;
+    // A running job re-reads MongoDB only if it has not decided yet (see retry.ts).
+    return state === 'active' ? 'left_running' : 'left_waiting';
   }
+  return 'left_waiting';
 }
 
 /** Remove the message's pending job (a cancel). Safe when there is none; a running job is left to find the message canceled. */

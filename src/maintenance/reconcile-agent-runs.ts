@@ -66,6 +66,7 @@ async function checkRun(
     conversation_id: run.conversation_id,
     agent_id: run.agent_id,
     trigger_message_id: run.trigger_message_id,
+    ...(run.generation ? { generation: run.generation } : {}),
   };
   const presence = await jobPresence(queue, JOBS['agent.run'].id(payload));
   // Waiting for a retry, a free stream slot or a worker: not stuck, whatever its age.

@@ -37,6 +37,8 @@ const agentRun = z
     conversation_id: z.string(),
     agent_id: z.string(),
     trigger_message_id: z.string(),
+    /** A human's regeneration (1, 2, ...); absent for the run the trigger started. */
+    generation: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -58,7 +60,10 @@ export const JOBS = {
   },
   'agent.run': {
     payload: agentRun,
-    id: (p: z.infer<typeof agentRun>) => jobId('run', p.trigger_message_id, p.agent_id),
+    id: (p: z.infer<typeof agentRun>) =>
+      p.generation
+        ? jobId('run', p.trigger_message_id, p.agent_id, `g${p.generation}`)
+        : jobId('run', p.trigger_message_id, p.agent_id),
     // Model errors (429/5xx/timeouts, cut streams) back off from 1 s doubling,
     // or as long as the server's Retry-After says (agents/agent-worker.ts).
     attempts: 4,

@@ -22,8 +22,8 @@ export const UNIQUE_INDEX = {
   agentHandle: 'account_id_1_handle_lower_1',
   /** users: one user per email address (lower-cased) in an account. */
   userEmail: 'account_id_1_email_1',
-  /** agent_runs: one run per trigger and agent. */
-  agentRunTrigger: 'trigger_message_id_1_agent_id_1',
+  /** agent_runs: one run per trigger, agent and generation (a human's regenerations). */
+  agentRunTrigger: 'trigger_message_id_1_agent_id_1_generation_1',
 } as const;
 
 /**
@@ -33,4 +33,6 @@ export const UNIQUE_INDEX = {
  */
 export const RETIRED_INDEXES: ReadonlyArray<{ collection: string; name: string }> = [
   { collection: 'chat_messages', name: 'account_id_1_mailbox_id_1_email.message_id_1' },
+  // One run per (trigger, agent) refused a human's regeneration: see agentRunTrigger.
+  { collection: 'agent_runs', name: 'trigger_message_id_1_agent_id_1' },
 ];

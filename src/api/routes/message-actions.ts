@@ -1,5 +1,5 @@
-// POST /v1/messaging/messages/{id}/actions/approve | reject | cancel: the
-// human decisions on a reply (src/approval/). Each answers 200 with the
+// POST /v1/messaging/messages/{id}/actions/approve | reject | retry | cancel:
+// the human decisions on a reply (src/approval/). Each answers 200 with the
 // updated message; a message in the wrong state is a 409 that changes nothing.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { change, recordAudit } from '../../audit/recorder.ts';
 import type { Actor, ApprovalDeps } from '../../approval/deps.ts';
 import { cancelScheduled, rejectDraft } from '../../approval/dismiss.ts';
 import { ApprovalError } from '../../approval/errors.ts';
+import { retryFailed } from '../../approval/retry.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { redisPublisher } from '../../realtime/events.ts';
@@ -61,6 +62,8 @@ const reasonBody = z.strictObject({
     .nullable()
     .optional(),
 });
+
+const emptyBody = z.strictObject({});
 
 type IdRoute = { Params: { id: string } };
 
@@ -130,6 +133,21 @@ export function messageActionRoutes(deps: MessageActionDeps) {
           rejectDraft(approval, actor, request.params.id, reason?.trim() || null, expected),
         );
         await audit(request, actor, 'message_rejected', message);
+        return respond(reply, actor.account_id, message);
+      },
+    );
+
+    // Sending a reply to the customer again is an approver's decision, as the first send was.
+    v1.post<IdRoute>(
+      '/messaging/messages/:id/actions/retry',
+      { preHandler: requirePermission('messaging:approve') },
+      async (request, reply) => {
+        const actor = actorOf(request);
+        validate('body', emptyBody, request.body);
+        const expected = ifMatchOf(request);
+        const message = await mapped(() =>
+          retryFailed(approval, actor, request.params.id, expected),
+        );
         return respond(reply, actor.account_id, message);
       },
     );

@@ -3,10 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
+import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
 import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationAuditRoutes } from './conversation-audit.ts';
+import { conversationRegenerateRoutes } from './conversation-regenerate.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
 import { participantSettingRoutes } from './participant-settings.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
@@ -17,7 +19,7 @@ import { messageReadRoutes } from './messages.ts';
 
 export function messagingRoutes(
   store: Store,
-  /** The approve/reject/cancel actions need the queues and Redis; without them they are not served. */
+  /** The approve/reject/retry/cancel and regenerate actions need the queues and Redis; without them they are not served. */
   actions?: MessageActionDeps,
 ): Array<(v1: FastifyInstance) => void> {
   return [
@@ -32,6 +34,7 @@ export function messagingRoutes(
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),
-    ...(actions ? [messageActionRoutes(actions)] : []),
+    approvalMetricsRoutes(store),
+    ...(actions ? [messageActionRoutes(actions), conversationRegenerateRoutes(actions)] : []),
   ];
 }

@@ -6,6 +6,7 @@ import {
   baseOptions,
   enumWithDefault,
   nullableDate,
+  nullableNumber,
   nullableString,
   nullableSub,
   requiredString,
@@ -37,6 +38,9 @@ export const agentRunSchema = new Schema<AgentRunRecord>(
     draft_message_id: nullableString,
     model: nullableString,
     status: enumWithDefault(AGENT_RUN_STATUSES, 'queued'),
+    // null: the run its trigger started; 1, 2, ...: a human's regenerations.
+    // Null (not 0) so runs stored before the field existed are the same key.
+    generation: nullableNumber,
     attempts: { type: Number, default: 0 },
     usage: nullableSub(usageSchema),
     timings: { type: timingsSchema, required: true },
@@ -47,9 +51,9 @@ export const agentRunSchema = new Schema<AgentRunRecord>(
   baseOptions('agent_runs'),
 );
 
-// One run per (trigger, agent): a repeated trigger job finds the existing run.
+// One run per (trigger, agent, generation): a repeated trigger job finds the existing run.
 agentRunSchema.index(
-  { trigger_message_id: 1, agent_id: 1 },
+  { trigger_message_id: 1, agent_id: 1, generation: 1 },
   { name: UNIQUE_INDEX.agentRunTrigger, unique: true },
 );
 // The hourly cap counts a conversation's recent runs.

@@ -7,6 +7,7 @@ import {
   requiredString,
   subSchema,
 } from './common.ts';
+import { DELIVERY_EVENT_OUTCOMES } from '../../conversations/enums.ts';
 
 const addressSchema = subSchema({ name: nullableString, address: requiredString });
 
@@ -49,6 +50,14 @@ const deliveryErrorSchema = subSchema({
   message: requiredString,
 });
 
+const deliveryEventSchema = subSchema({
+  attempt: nullableNumber,
+  outcome: { type: String, enum: DELIVERY_EVENT_OUTCOMES, required: true },
+  at: { type: Date, required: true },
+  error: nullableSub(deliveryErrorSchema),
+  by: nullableString,
+});
+
 export const deliverySchema = subSchema({
   attempts: { type: Number, default: 0 },
   last_error: nullableSub(deliveryErrorSchema),
@@ -59,6 +68,10 @@ export const deliverySchema = subSchema({
   sending_at: nullableDate,
   // Failed Sent-folder checks of that interrupted attempt (delivery/prior-attempt.ts).
   sent_checks: { type: Number, default: 0 },
+  // A human's retry of a failed message starts a fresh budget here; attempts keep counting.
+  budget_start: { type: Number, default: 0 },
+  retries: { type: Number, default: 0 },
+  history: { type: [deliveryEventSchema], default: [] },
 });
 
 export const approvalSchema = subSchema({
@@ -67,12 +80,24 @@ export const approvalSchema = subSchema({
   edit_distance: nullableNumber,
   original_body: nullableString,
   original_subject: nullableString,
+  // The approval metrics' inputs (api/routes/approval-metrics.ts); absent on older approvals.
+  edit_ratio: { type: Number },
+  edited: { type: Boolean },
+  draft_ready_at: { type: Date },
+  customer_message_at: { type: Date },
 });
 
 export const rejectionSchema = subSchema({
   reason: nullableString,
   rejected_by: nullableString,
   rejected_at: { type: Date, required: true },
+});
+
+export const supersessionSchema = subSchema({
+  reason: requiredString,
+  superseded_by: nullableString,
+  superseded_at: { type: Date, required: true },
+  agent_run_id: nullableString,
 });
 
 export const cancelSchema = subSchema({

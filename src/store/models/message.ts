@@ -28,6 +28,7 @@ import {
   deliverySchema,
   emailSchema,
   rejectionSchema,
+  supersessionSchema,
 } from './message-parts.ts';
 
 const attachmentSchema = new Schema(
@@ -84,6 +85,8 @@ export const messageSchema = new Schema<MessageRecord>(
     approval: nullableSub(approvalSchema),
     rejection: nullableSub(rejectionSchema),
     cancel: nullableSub(cancelSchema),
+    // No default: only drafts a human replaced carry one.
+    supersession: { type: supersessionSchema },
     trigger_message_id: nullableString,
     redacted_at: nullableDate,
   },

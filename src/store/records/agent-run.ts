@@ -1,12 +1,17 @@
 import type { AgentRunStatus } from '../../conversations/enums.ts';
 
-/** One agent invocation: at most one per (trigger message, agent). */
+/** One agent invocation: at most one per (trigger message, agent, generation). */
 export interface AgentRunRecord {
   _id: string;
   account_id: string;
   conversation_id: string;
   agent_id: string;
   trigger_message_id: string;
+  /**
+   * Null for the run the trigger started; 1, 2, ... for each regeneration a
+   * human asked for (same trigger). Absent on runs stored before it existed.
+   */
+  generation?: number | null;
   draft_message_id: string | null;
   model: string | null;
   status: AgentRunStatus;

@@ -1,6 +1,7 @@
 import type {
   AttachmentKind,
   Channel,
+  DeliveryEventOutcome,
   MessageKind,
   MessageStatus,
   StreamingState,
@@ -61,6 +62,8 @@ export interface MessageRecord {
   approval: ApprovalInfo | null;
   rejection: RejectionInfo | null;
   cancel: CancelInfo | null;
+  /** Why a draft was superseded by a human's action (regenerate). Absent otherwise. */
+  supersession?: SupersessionInfo | null;
   trigger_message_id: string | null;
   redacted_at: Date | null;
   created_at: Date;
@@ -136,6 +139,32 @@ export interface DeliveryState {
    * outcome was lost (delivery/prior-attempt.ts); 0 again when an attempt begins.
    */
   sent_checks?: number;
+  /**
+   * `attempts` when the current attempt budget began: 0 until a human retries
+   * a failed message, then the count so far. The mailbox's max_attempts
+   * bounds `attempts - budget_start`. Absent on older documents (0).
+   */
+  budget_start?: number;
+  /** How often a human sent a failed message back to delivery (retry action). Absent: 0. */
+  retries?: number;
+  /** What happened to each attempt and retry, oldest first. Absent on older documents. */
+  history?: DeliveryEvent[];
+}
+
+/**
+ * One entry of delivery.history. Outcomes: sent (the server took it),
+ * will_retry (transient failure, another attempt follows), failed (for good:
+ * permanent error, attempts used up, or refused before sending), retried (a
+ * human sent the failed message back with a fresh attempt budget).
+ */
+export interface DeliveryEvent {
+  /** The attempt's number (1-based, across budgets); null when no attempt was begun. */
+  attempt: number | null;
+  outcome: DeliveryEventOutcome;
+  at: Date;
+  error: DeliveryError | null;
+  /** The actor who retried (outcome `retried`); null otherwise. */
+  by: string | null;
 }
 
 export interface DeliveryError {
@@ -150,12 +179,32 @@ export interface ApprovalInfo {
   edit_distance: number | null;
   original_body: string | null;
   original_subject: string | null;
+  /**
+   * For the approval metrics, recorded at approval (absent on older documents):
+   * edit_distance over the longer of the draft and the approved body, 0..1.
+   */
+  edit_ratio?: number | null;
+  /** The body or subject differs from what the agent wrote. */
+  edited?: boolean;
+  /** When the agent's draft was complete (its run's completed_at); null for a human's message. */
+  draft_ready_at?: Date | null;
+  /** When the customer message the reply answers was stored; null when it answers none. */
+  customer_message_at?: Date | null;
 }
 
 export interface RejectionInfo {
   reason: string | null;
   rejected_by: string | null;
   rejected_at: Date;
+}
+
+export interface SupersessionInfo {
+  reason: string;
+  /** The actor who asked for the newer draft. */
+  superseded_by: string | null;
+  superseded_at: Date;
+  /** The agent run writing the draft that replaces this one. */
+  agent_run_id: string | null;
 }
 
 export interface CancelInfo {

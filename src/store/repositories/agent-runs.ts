@@ -1,4 +1,5 @@
-// Agent runs: one per (trigger message, agent), created before the job is
+// Agent runs: one per (trigger message, agent) and per regeneration a human
+// asks for (generation 1, 2, ...), created before the job is
 // enqueued so a capped or lost job is still on record. State moves with
 // conditional updates, so a canceled run is never revived by a late worker.
 import { isDuplicateKeyError } from '../errors.ts';
@@ -14,6 +15,8 @@ export interface NewAgentRun {
   trigger_message_id: string;
   status: 'queued' | 'capped';
   error?: AgentRunError | null;
+  /** A regeneration's number (1, 2, ...); absent or null for the run its trigger started. */
+  generation?: number | null;
 }
 
 const LIVE = ['queued', 'running'] as const;
@@ -24,10 +27,49 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
       return AgentRun.findOne({ _id: runId, account_id: accountId }).lean<AgentRunRecord>().exec();
     },
 
-    async findByTrigger(triggerMessageId: string, agentId: string): Promise<AgentRunRecord | null> {
-      return AgentRun.findOne({ trigger_message_id: triggerMessageId, agent_id: agentId })
+    /** The run of a trigger and agent: the one the trigger started, or a regeneration's. */
+    async findByTrigger(
+      triggerMessageId: string,
+      agentId: string,
+      generation: number | null = null,
+    ): Promise<AgentRunRecord | null> {
+      return AgentRun.findOne({
+        trigger_message_id: triggerMessageId,
+        agent_id: agentId,
+        // Null matches runs stored before the field existed too.
+        generation,
+      })
         .lean<AgentRunRecord>()
         .exec();
+    },
+
+    /** The newest run of an agent (or of any agent) in a conversation. */
+    async latestInConversation(
+      accountId: string,
+      conversationId: string,
+      agentId?: string,
+    ): Promise<AgentRunRecord | null> {
+      return AgentRun.findOne({
+        account_id: accountId,
+        conversation_id: conversationId,
+        ...(agentId === undefined ? {} : { agent_id: agentId }),
+      })
+        .sort({ created_at: -1, _id: -1 })
+        .lean<AgentRunRecord>()
+        .exec();
+    },
+
+    /** The highest regeneration number of a trigger and agent; 0 when none was regenerated. */
+    async lastGeneration(triggerMessageId: string, agentId: string): Promise<number> {
+      const newest = await AgentRun.findOne({
+        trigger_message_id: triggerMessageId,
+        agent_id: agentId,
+        generation: { $gte: 1 },
+      })
+        .sort({ generation: -1 })
+        .lean<AgentRunRecord>()
+        .exec();
+      return newest?.generation ?? 0;
     },
 
     /** Create the run of a trigger; `created: false` when it already existed (a replayed trigger). */
@@ -39,6 +81,7 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
         const doc = await AgentRun.create({
           _id: newId('run'),
           ...input,
+          generation: input.generation ?? null,
           error: input.error ?? null,
           attempts: 0,
           timings: { queued_at: now, started_at: null, first_token_at: null, completed_at: null },
@@ -49,6 +92,7 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
         const existing = await AgentRun.findOne({
           trigger_message_id: input.trigger_message_id,
           agent_id: input.agent_id,
+          generation: input.generation ?? null,
         })
           .lean<AgentRunRecord>()
           .exec();

@@ -6,7 +6,13 @@ import { isDuplicateKeyError } from '../errors.ts';
 import { bareMessageId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { Models } from '../models/index.ts';
-import type { DeliveryError, DeliveryState, EmailMeta, MessageRecord } from '../records/message.ts';
+import type {
+  DeliveryError,
+  DeliveryEvent,
+  DeliveryState,
+  EmailMeta,
+  MessageRecord,
+} from '../records/message.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { nextSequence } from './sequence.ts';
 
@@ -23,7 +29,19 @@ const EMPTY_DELIVERY: Required<DeliveryState> = {
   sent_at: null,
   sending_at: null,
   sent_checks: 0,
+  budget_start: 0,
+  retries: 0,
+  history: [],
 };
+
+function event(
+  outcome: DeliveryEvent['outcome'],
+  attempt: number | null,
+  error: DeliveryError | null,
+  at: Date,
+): DeliveryEvent {
+  return { attempt, outcome, at, error, by: null };
+}
 
 // As appendSent: each round of the sequence race has one winner.
 const MAX_SEQUENCE_ATTEMPTS = 100;
@@ -78,11 +96,13 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
     accountId: string,
     messageId: string,
     set: Record<string, unknown>,
+    /** Appended to delivery.history in the same write. */
+    happened?: DeliveryEvent,
   ): Promise<MessageRecord | null> {
     await ensureDelivery(accountId, messageId);
     return Message.findOneAndUpdate(
       { _id: messageId, account_id: accountId, status: 'scheduled' },
-      { $set: set },
+      { $set: set, ...(happened ? { $push: { 'delivery.history': happened } } : {}) },
       { returnDocument: 'after' },
     )
       .lean<MessageRecord>()
@@ -198,12 +218,20 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
       messageId: string,
       error: DeliveryError,
       nextAttemptAt: Date,
+      /** The attempt that failed (delivery.attempts after beginAttempt). */
+      attempt: number,
+      now: Date = new Date(),
     ): Promise<MessageRecord | null> {
-      return scheduledUpdate(accountId, messageId, {
-        'delivery.last_error': error,
-        'delivery.next_attempt_at': nextAttemptAt,
-        'delivery.sending_at': null,
-      });
+      return scheduledUpdate(
+        accountId,
+        messageId,
+        {
+          'delivery.last_error': error,
+          'delivery.next_attempt_at': nextAttemptAt,
+          'delivery.sending_at': null,
+        },
+        event('will_retry', attempt, error, now),
+      );
     },
 
     /**
@@ -240,13 +268,66 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
       accountId: string,
       messageId: string,
       error: DeliveryError,
+      /** The attempt that failed; null when the message was refused before one began. */
+      attempt: number | null = null,
+      now: Date = new Date(),
     ): Promise<MessageRecord | null> {
-      return scheduledUpdate(accountId, messageId, {
-        status: 'failed',
-        'delivery.last_error': error,
-        'delivery.next_attempt_at': null,
-        'delivery.sending_at': null,
-      });
+      return scheduledUpdate(
+        accountId,
+        messageId,
+        {
+          status: 'failed',
+          'delivery.last_error': error,
+          'delivery.next_attempt_at': null,
+          'delivery.sending_at': null,
+        },
+        event('failed', attempt, error, now),
+      );
+    },
+
+    /**
+     * failed → scheduled for a new try (the retry action): a fresh attempt
+     * budget starts at the attempts made so far, which keep counting, and the
+     * history keeps every earlier attempt. The stored Message-ID stays, so the
+     * customer's mail client threads (and dedupes) the mail as the same reply.
+     * Only this version of the message when `updatedAt` is given (If-Match).
+     */
+    async retryFailed(
+      seen: SeenMessage & Pick<MessageRecord, 'updated_at'>,
+      by: string,
+      /** Only the version the caller read (If-Match); else any failed version. */
+      versioned: boolean,
+      now: Date = new Date(),
+    ): Promise<MessageRecord | null> {
+      const { _id: messageId, account_id: accountId } = seen;
+      await ensureDelivery(accountId, messageId);
+      // A failed message's attempt count no longer moves: the one read is the
+      // one the new budget starts from, checked in the same write.
+      const attempts = seen.delivery?.attempts ?? 0;
+      return Message.findOneAndUpdate(
+        {
+          _id: messageId,
+          account_id: accountId,
+          status: 'failed',
+          'delivery.attempts': attempts,
+          ...(versioned ? { updated_at: seen.updated_at } : {}),
+        },
+        {
+          $set: {
+            status: 'scheduled',
+            scheduled_at: now,
+            'delivery.budget_start': attempts,
+            'delivery.next_attempt_at': now,
+            'delivery.sending_at': null,
+            'delivery.sent_checks': 0,
+          },
+          $inc: { 'delivery.retries': 1 },
+          $push: { 'delivery.history': { ...event('retried', null, null, now), by } },
+        },
+        { returnDocument: 'after' },
+      )
+        .lean<MessageRecord>()
+        .exec();
     },
 
     /** Canceled by delivery itself (e.g. the conversation was redacted before sending). */
@@ -280,6 +361,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
     ): Promise<MessageRecord | null> {
       const { _id: messageId, account_id: accountId } = message;
       if (!message.delivery) await ensureDelivery(accountId, messageId);
+      const attempts = message.delivery?.attempts ?? 0;
       return sequenceLock(message.conversation_id, async () => {
         for (let attempt = 1; ; attempt++) {
           const sequence = await nextSequence(Message, message.conversation_id);
@@ -294,6 +376,10 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
                   'delivery.last_error': null,
                   'delivery.next_attempt_at': null,
                   'delivery.sending_at': null,
+                },
+                // In-conversation messages make no attempt: their entry has none.
+                $push: {
+                  'delivery.history': event('sent', attempts || null, null, sentAt),
                 },
               },
               { returnDocument: 'after' },

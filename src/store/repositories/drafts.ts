@@ -4,7 +4,7 @@
 // is never overwritten by a slow worker.
 import { newId } from '../ids.ts';
 import type { Models } from '../models/index.ts';
-import type { MessageRecord } from '../records/message.ts';
+import type { MessageRecord, SupersessionInfo } from '../records/message.ts';
 
 export interface NewDraft {
   account_id: string;
@@ -77,6 +77,33 @@ export function createDraftsRepository({ Message }: Models) {
         { $set: { status: 'superseded', streaming_state: 'complete' } },
       ).exec();
       return done;
+    },
+
+    /**
+     * A human asked for a new draft: every complete draft of the conversation
+     * still awaiting approval becomes superseded, with why and by whom. A
+     * draft approved or rejected meanwhile is no longer a draft and stays
+     * as it is. Returns the ids it superseded.
+     */
+    async supersedePending(
+      accountId: string,
+      conversationId: string,
+      supersession: SupersessionInfo,
+    ): Promise<string[]> {
+      const filter = {
+        account_id: accountId,
+        conversation_id: conversationId,
+        status: 'draft',
+        streaming_state: { $ne: 'streaming' },
+      } as const;
+      const pending = await Message.find(filter, { _id: 1 }).lean<Array<{ _id: string }>>().exec();
+      if (pending.length === 0) return [];
+      const ids = pending.map((m) => m._id);
+      await Message.updateMany(
+        { ...filter, _id: { $in: ids } },
+        { $set: { status: 'superseded', streaming_state: 'complete', supersession } },
+      ).exec();
+      return ids;
     },
 
     /** End a draft that will not be finished: superseded (aborted) or rejected (failed for good). */

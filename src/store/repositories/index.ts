@@ -19,6 +19,7 @@ import { createParticipantsRepository } from './participants.ts';
 import { createAgentAdminRepository } from './agent-admin.ts';
 import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
+import { createApprovalMetricsRepository } from './approval-metrics.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createReadMarkersRepository } from './read-markers.ts';
@@ -44,6 +45,7 @@ export function createRepositories(models: Models) {
     agentAdmin: createAgentAdminRepository(models),
     messageLookups: createMessageLookups(models),
     approval: createApprovalRepository(models),
+    approvalMetrics: createApprovalMetricsRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
     users: createUsersRepository(models),

@@ -160,6 +160,16 @@ function redactedFields(
           last_error: source.delivery.last_error
             ? { code: source.delivery.last_error.code, response: null, message: REDACTED }
             : null,
+          ...(source.delivery.history
+            ? {
+                history: source.delivery.history.map((entry) => ({
+                  ...entry,
+                  error: entry.error
+                    ? { code: entry.error.code, response: null, message: REDACTED }
+                    : null,
+                })),
+              }
+            : {}),
         }
       : null,
   };

@@ -1,5 +1,11 @@
 // The `email` and `delivery` extras of a chat_message.
-import type { DeliveryError, DeliveryState, EmailAddress, EmailMeta } from '../records/message.ts';
+import type {
+  DeliveryError,
+  DeliveryEvent,
+  DeliveryState,
+  EmailAddress,
+  EmailMeta,
+} from '../records/message.ts';
 import { isoDate } from './common.ts';
 
 export interface EmailJson {
@@ -24,11 +30,27 @@ export interface EmailJson {
 }
 
 export interface DeliveryJson {
+  /** SMTP transactions begun, over every attempt budget. */
   attempts: number;
   last_error: DeliveryError | null;
   next_attempt_at: string | null;
   sent_at: string | null;
+  /** Attempts made before the current budget (a human's retry); 0 before any retry. */
+  budget_start: number;
+  /** Times a human sent the failed message back to delivery. */
+  retries: number;
+  /** Every attempt's outcome and every retry, oldest first. */
+  history: Array<{
+    attempt: number | null;
+    outcome: DeliveryEvent['outcome'];
+    at: string | null;
+    error: DeliveryError | null;
+    by: string | null;
+  }>;
 }
+
+const errorJson = (error: DeliveryError | null): DeliveryError | null =>
+  error ? { code: error.code, response: error.response, message: error.message } : null;
 
 const address = (a: EmailAddress): EmailAddress => ({ name: a.name, address: a.address });
 
@@ -52,13 +74,19 @@ export function serializeEmail(email: EmailMeta | null): EmailJson | null {
 
 export function serializeDelivery(delivery: DeliveryState | null): DeliveryJson | null {
   if (!delivery) return null;
-  const error = delivery.last_error;
   return {
     attempts: delivery.attempts,
-    last_error: error
-      ? { code: error.code, response: error.response, message: error.message }
-      : null,
+    last_error: errorJson(delivery.last_error),
     next_attempt_at: isoDate(delivery.next_attempt_at),
     sent_at: isoDate(delivery.sent_at),
+    budget_start: delivery.budget_start ?? 0,
+    retries: delivery.retries ?? 0,
+    history: (delivery.history ?? []).map((e) => ({
+      attempt: e.attempt,
+      outcome: e.outcome,
+      at: isoDate(e.at),
+      error: errorJson(e.error),
+      by: e.by,
+    })),
   };
 }

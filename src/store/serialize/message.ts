@@ -63,6 +63,13 @@ export interface MessageJson {
     rejected_by: string | null;
     rejected_at: string | null;
   } | null;
+  /** Why a draft was superseded: a human asked for a new draft (regenerate). */
+  supersession: {
+    reason: string;
+    superseded_by: string | null;
+    superseded_at: string | null;
+    agent_run_id: string | null;
+  } | null;
   /** Why a scheduled message was canceled. */
   cancel: { reason: string | null; canceled_by: string | null; canceled_at: string | null } | null;
   /** Who approved what was sent, and how far it was edited from the draft. */
@@ -135,6 +142,14 @@ export function serializeMessage(
           reason: message.rejection.reason,
           rejected_by: message.rejection.rejected_by,
           rejected_at: isoDate(message.rejection.rejected_at),
+        }
+      : null,
+    supersession: message.supersession
+      ? {
+          reason: message.supersession.reason,
+          superseded_by: message.supersession.superseded_by,
+          superseded_at: isoDate(message.supersession.superseded_at),
+          agent_run_id: message.supersession.agent_run_id,
         }
       : null,
     cancel: message.cancel

@@ -18,7 +18,7 @@ import {
 import { TEST_API_KEY, startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 import { createCase as createSharedCase } from '../../support/helpers.ts';
 // Shared with the other integration folders.
-export { errorOf, okJson, stopRuntime } from '../../support/helpers.ts';
+export { errorOf, okJson, stopRuntime, type Json } from '../../support/helpers.ts';
 
 const ACME = 'acme';
 const DRAFTER = agentIdFor(ACME, 'drafter');

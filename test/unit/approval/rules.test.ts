@@ -6,6 +6,7 @@ import {
   deliveryTime,
   isBeingSent,
   rejectBlocker,
+  retryBlocker,
 } from '../../../src/approval/rules.ts';
 import {
   MESSAGE_STATUSES,
@@ -60,6 +61,14 @@ describe('approval rules', () => {
       'draft_streaming',
     );
     assert.equal(approveBlocker(msg('scheduled', sending))?.code, 'delivery_in_progress');
+  });
+
+  test('retry: only a failed message', () => {
+    for (const status of MESSAGE_STATUSES) {
+      const blocker = retryBlocker(msg(status));
+      if (status === 'failed') assert.equal(blocker, null);
+      else assert.equal(blocker?.code, 'not_failed', status);
+    }
   });
 
   test('reject: any draft, streaming or not; nothing else', () => {

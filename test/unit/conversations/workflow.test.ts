@@ -84,6 +84,7 @@ describe('message status', () => {
     'scheduled>failed',
     'scheduled>canceled',
     'scheduled>scheduled',
+    'failed>scheduled',
   ]);
   for (const from of MESSAGE_STATUSES) {
     for (const to of MESSAGE_STATUSES) {

@@ -1,0 +1,98 @@
+// Retry a reply that failed for good (an SMTP outage longer than the retry
+// window, a refusal since fixed): failed → scheduled with a fresh attempt
+// budget. The attempts made so far stay counted and in delivery.history, and
+// the Message-ID fixed before the first attempt is kept, so the customer's
+// mail client sees the same reply, not a second one. One conditional update
+// on the state read here; MongoDB is written before the queue.
+import { scheduleDelivery } from '../delivery/schedule.ts';
+import type { MessageRecord } from '../store/index.ts';
+import type { Actor, ApprovalDeps } from './deps.ts';
+import {
+  checkVersion,
+  conflict,
+  messageNotFound,
+  versionError,
+  type ApprovalError,
+} from './errors.ts';
+import { retryBlocker } from './rules.ts';
+
+export async function retryFailed(
+  deps: ApprovalDeps,
+  actor: Actor,
+  messageId: string,
+  /** The version the human decided on (If-Match): only that one is retried. */
+  expectedUpdatedAt?: Date,
+): Promise<MessageRecord> {
+  const now = deps.now?.() ?? new Date();
+  const message = await deps.store.messages.get(actor.account_id, messageId);
+  if (!message) throw messageNotFound(messageId);
+  checkVersion(message, expectedUpdatedAt);
+  const blocked = retryBlocker(message);
+  if (blocked) throw blocked;
+  const retried = await deps.store.delivery.retryFailed(
+    message,
+    actor.actor_id,
+    expectedUpdatedAt !== undefined,
+    now,
+  );
+  if (!retried) throw await lostRace(deps, actor, message, expectedUpdatedAt);
+
+  const log = deps.logger.child({ message: message._id, conversation: message.conversation_id });
+  try {
+    await handToDelivery(deps, retried, log);
+  } catch (error) {
+    // Stored as scheduled: the reconciler enqueues it on its next pass.
+    log.error({ err: error }, 'retried, but the delivery job could not be enqueued yet');
+  }
+  await deps.publisher.publish({
+    type: 'message.updated',
+    conversation_id: retried.conversation_id,
+    message_id: retried._id,
+  });
+  log.info(
+    { retried_by: actor.actor_id, attempts: retried.delivery?.attempts },
+    'failed message sent back to delivery',
+  );
+  return retried;
+}
+
+// The run that failed the message may still be finishing its job (posting
+// the alert) when a human retries at once: that job decided already and will
+// not look again, so wait for it to end, then enqueue. Bounded: past it the
+// reconciler enqueues the scheduled message whose job finished.
+const FINISHING_JOB_WAIT_MS = 10_000;
+
+async function handToDelivery(
+  deps: ApprovalDeps,
+  message: MessageRecord,
+  log: ApprovalDeps['logger'],
+): Promise<void> {
+  const deadline = Date.now() + FINISHING_JOB_WAIT_MS;
+  let pause = 20;
+  while ((await scheduleDelivery(deps.queues, message)) === 'left_running') {
+    if (Date.now() > deadline) {
+      log.warn('the failed run is still finishing its job; the reconciler will enqueue the retry');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 250);
+  }
+}
+
+async function lostRace(
+  deps: ApprovalDeps,
+  actor: Actor,
+  before: MessageRecord,
+  expectedUpdatedAt: Date | undefined,
+): Promise<ApprovalError> {
+  const now = await deps.store.messages.get(actor.account_id, before._id);
+  if (!now) return messageNotFound(before._id);
+  return (
+    retryBlocker(now) ??
+    versionError(now, expectedUpdatedAt) ??
+    conflict(
+      'concurrent_update',
+      `message "${before._id}" was changed by someone else meanwhile: reload it and try again`,
+    )
+  );
+}
