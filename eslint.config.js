@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web app's modules run in the browser, not in Node.
+    files: ['src/web/public/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -7,6 +7,11 @@ import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import { redisAnswers } from '../queues/redis.ts';
+import { webAppRoutes } from '../web/app-routes.ts';
+import { verifyPassword } from '../web/password-sign-in.ts';
+import { authenticateSession } from '../web/session-auth.ts';
+import { sessionRoutes } from '../web/session-routes.ts';
+import { redisSignInLimiter } from '../web/sign-in-limiter.ts';
 import type { RuntimeContext } from './context.ts';
 
 export async function startApiRole(context: RuntimeContext): Promise<void> {
@@ -18,7 +23,22 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
   const app = await buildApp({
     logger,
     urlSigner,
-    publicRoutes: [signedAttachmentRoutes(store, urlSigner)],
+    publicRoutes: [
+      signedAttachmentRoutes(store, urlSigner),
+      sessionRoutes({
+        sessions: store.webSessions,
+        verifyPassword: verifyPassword(store),
+        limiter: redisSignInLimiter(
+          redis,
+          env.POSTROOM_QUEUE_PREFIX,
+          env.POSTROOM_SIGN_IN_MAX_FAILURES,
+        ),
+        cookieSecurity: env.POSTROOM_SESSION_COOKIE_SECURE,
+        ttlMs: env.POSTROOM_SESSION_TTL_HOURS * 3_600_000,
+      }),
+    ],
+    authenticateSession: authenticateSession(store.webSessions),
+    rootRoutes: [webAppRoutes()],
     metrics: context.metrics,
     authenticate: async (token): Promise<Principal | null> => {
       const key = await store.apiKeys.findByToken(token);

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import { agentAdminRoutes } from './agents-admin.ts';
+import { accountEventRoutes } from './account-events.ts';
 import { conversationEventRoutes } from './conversation-events.ts';
 import { messageCreateRoutes } from './message-create.ts';
 import { participantRoutes } from './participants.ts';
@@ -14,5 +15,6 @@ export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) 
     participantRoutes(deps),
     agentAdminRoutes(deps.store, deps),
     conversationEventRoutes(deps),
+    accountEventRoutes(deps),
   ];
 }

@@ -20,6 +20,7 @@ import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failu
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
+import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -33,6 +34,7 @@ export interface Models {
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
+  WebSession: Model<WebSessionRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -48,5 +50,6 @@ export function createModels(connection: Connection): Models {
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
+    WebSession: connection.model<WebSessionRecord>('WebSession', webSessionSchema),
   };
 }

@@ -19,6 +19,7 @@ import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
+import { createWebSessionsRepository } from './web-sessions.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -41,6 +42,7 @@ export function createRepositories(models: Models) {
     approval: createApprovalRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
+    webSessions: createWebSessionsRepository(models),
   };
 }
 
