@@ -18,7 +18,6 @@ const VENDOR: Record<string, string> = {
   'preact.mjs': 'preact',
   'preact-hooks.mjs': 'preact/hooks',
   'htm.mjs': 'htm',
-  'purify.mjs': 'dompurify',
 };
 
 function importMapHash(html: string): string {
@@ -29,9 +28,10 @@ function importMapHash(html: string): string {
 
 /**
  * img-src allows remote images because a person may choose to show a mail's
- * remote images; until then the sanitizer drops them and the mail frame's own
- * policy forbids them (public/mail-frame.js). style-src allows inline styles
- * because sanitized mail keeps its inline styling; no script can be inline.
+ * remote images; until then the server's sanitizer drops them and the mail
+ * frame's own policy forbids them (public/mail-frame.js). style-src allows
+ * inline styles because sanitized mail keeps its inline styling; no script
+ * can be inline.
  */
 function contentSecurityPolicy(scriptHash: string): string {
   return [

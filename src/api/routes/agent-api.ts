@@ -7,6 +7,7 @@ import { agentAdminRoutes } from './agents-admin.ts';
 import { accountEventRoutes } from './account-events.ts';
 import { conversationEventRoutes } from './conversation-events.ts';
 import { messageCreateRoutes } from './message-create.ts';
+import { messageSafeHtmlRoutes } from './message-safe-html.ts';
 import { participantRoutes } from './participants.ts';
 
 export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) => void> {
@@ -16,5 +17,6 @@ export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) 
     agentAdminRoutes(deps.store, deps),
     conversationEventRoutes(deps),
     accountEventRoutes(deps),
+    messageSafeHtmlRoutes(deps.store, deps.urlSigner),
   ];
 }

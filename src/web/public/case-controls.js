@@ -11,8 +11,8 @@ export function CaseControls({ conversation, session, actions }) {
   const mine = conversation.assignee_id === session.user.actor_id;
   const canHold = session.user.permissions.includes('admin');
   const agents = (conversation.participants?.data ?? [])
-    .filter((p) => p.type === 'agent' && p.actor)
-    .map((p) => p.actor.handle);
+    .map((p) => p.type === 'agent' && p.actor?.handle)
+    .filter(Boolean);
 
   function setStatus(event) {
     const workflow_status = event.currentTarget.value;
@@ -75,7 +75,11 @@ export function CaseControls({ conversation, session, actions }) {
         <textarea
           id="note"
           rows="2"
-          placeholder=${agents.length ? `@${agents[0]} to ask the agent` : 'Only your team sees this'}
+          placeholder=${
+            agents.length
+              ? `Only your team sees this; @${agents[0]} asks the agent`
+              : 'Only your team sees this; @handle mentions an agent'
+          }
           value=${note}
           onInput=${(e) => setNote(e.currentTarget.value)}
         ></textarea>
