@@ -4,9 +4,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Permission } from '../config/bootstrap-schema.ts';
 import { ApiError } from './errors.ts';
 
+/** The caller (src/api/principal.ts resolves it). */
 export interface Principal {
   account_id: string;
+  /** Whose writes these are: the user's actor, or the bare key's own. */
   actor_id: string;
+  /** The user the caller is, or null for a bare API key. */
+  user_id: string | null;
+  /** The key used; the scope of Idempotency-Key replays. */
   api_key_id: string;
   permissions: readonly Permission[];
 }

@@ -185,6 +185,29 @@ function schemas(env: NodeJS.ProcessEnv) {
       name: z.string().min(1),
       key: secret(env).pipe(z.string().min(12, 'must be at least 12 characters')),
       permissions: z.array(z.enum(PERMISSIONS)).min(1),
+      // The id of a user in this account's `users`: the key then acts as that
+      // user (their actor writes), with no more than the user's permissions.
+      user: id.optional(),
+    })
+    .strict();
+
+  // A teammate: the actor of type user (handle = email). The password, when
+  // given, is hashed at start (argon2id) and never stored as given.
+  const user = z
+    .object({
+      id,
+      name: z.string().min(1),
+      email: z.email({ message: 'must be an email address' }),
+      avatar_url: httpUrl.optional(),
+      permissions: z.array(z.enum(PERMISSIONS)).default([]),
+      password: secret(env)
+        .pipe(
+          z
+            .string()
+            .min(8, 'must be at least 8 characters')
+            .max(256, 'must be at most 256 characters'),
+        )
+        .optional(),
     })
     .strict();
 
@@ -193,6 +216,7 @@ function schemas(env: NodeJS.ProcessEnv) {
       id,
       name: z.string().min(1),
       api_keys: z.array(apiKey).default([]),
+      users: z.array(user).default([]),
       agents: z.array(agent).default([]),
       mailboxes: z.array(mailbox).default([]),
       provider_credentials: z.array(providerCredential).default([]),
@@ -206,6 +230,18 @@ function schemas(env: NodeJS.ProcessEnv) {
       uniqueBy(value.mailboxes, (m) => m.id, 'mailboxes', 'id', ctx);
       uniqueAddresses(value.mailboxes, ctx);
       uniqueBy(value.api_keys, (k) => k.name, 'api_keys', 'name', ctx);
+      uniqueBy(value.users, (u) => u.id, 'users', 'id', ctx);
+      uniqueBy(value.users, (u) => u.email.toLowerCase(), 'users', 'email', ctx);
+      const userIds = new Set(value.users.map((u) => u.id));
+      value.api_keys.forEach((key, k) => {
+        if (key.user !== undefined && !userIds.has(key.user)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['api_keys', k, 'user'],
+            message: `no user "${key.user}" in this account's users`,
+          });
+        }
+      });
       uniqueBy(value.provider_credentials, (c) => c.name, 'provider_credentials', 'name', ctx);
       const agentIds = new Set(value.agents.map((a) => a.id));
       value.mailboxes.forEach((mailbox, m) =>
@@ -306,4 +342,5 @@ export type AccountConfig = Bootstrap['accounts'][number];
 export type AgentConfig = AccountConfig['agents'][number];
 export type MailboxConfig = AccountConfig['mailboxes'][number];
 export type ApiKeyConfig = AccountConfig['api_keys'][number];
+export type UserConfig = AccountConfig['users'][number];
 export type ProviderConfig = AgentConfig['provider'];

@@ -1,14 +1,15 @@
 // The api role: build the HTTP app over the store and listen on HOST:PORT.
 import { buildApp } from '../api/app.ts';
-import type { Principal } from '../api/auth.ts';
+import { storeAuthenticator } from '../api/principal.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
+import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import { redisAnswers } from '../queues/redis.ts';
 import { webAppRoutes } from '../web/app-routes.ts';
-import { verifyPassword } from '../web/password-sign-in.ts';
+import { sessionUser, verifyPassword } from '../web/password-sign-in.ts';
 import { authenticateSession } from '../web/session-auth.ts';
 import { sessionRoutes } from '../web/session-routes.ts';
 import { redisSignInLimiter } from '../web/sign-in-limiter.ts';
@@ -37,19 +38,10 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
         ttlMs: env.POSTROOM_SESSION_TTL_HOURS * 3_600_000,
       }),
     ],
-    authenticateSession: authenticateSession(store.webSessions),
+    authenticateSession: authenticateSession(store.webSessions, sessionUser(store)),
     rootRoutes: [webAppRoutes()],
     metrics: context.metrics,
-    authenticate: async (token): Promise<Principal | null> => {
-      const key = await store.apiKeys.findByToken(token);
-      if (!key) return null;
-      return {
-        account_id: key.account_id,
-        actor_id: key.actor_id,
-        api_key_id: key._id,
-        permissions: key.permissions,
-      };
-    },
+    authenticate: storeAuthenticator(store),
     readiness: {
       mongodb: () => store.ping(),
       redis: () => redisAnswers(redis),
@@ -75,6 +67,7 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
         secrets: context.secrets,
       }),
       adminInboundRoutes(store),
+      userAdminRoutes(store),
     ],
   });
   await app.listen({ host: env.HOST, port: env.PORT });

@@ -12,20 +12,24 @@ import {
   desiredAgent,
   desiredApiKey,
   desiredMailbox,
+  desiredUser,
 } from './bootstrap/desired.ts';
 import { upsertOwned, type Outcome } from './bootstrap/upsert.ts';
 import { internalsOf, type Store } from './connect.ts';
 import { isDuplicateKeyError } from './errors.ts';
 import { UNIQUE_INDEX } from './index-names.ts';
-import { agentIdFor, mailboxIdFor, newId } from './ids.ts';
+import { agentIdFor, mailboxIdFor, newId, userIdFor } from './ids.ts';
+import { hashPassword, passwordMatches } from '../users/passwords.ts';
 import type { Models } from './models/index.ts';
 import type { ApiKeyRecord } from './records/api-key.ts';
+import type { UserRecord } from './records/user.ts';
 
 type Tally = Record<Outcome | 'revoked' | 'disabled', number>;
 
 export interface BootstrapSummary {
   accounts: Tally;
   api_keys: Tally;
+  users: Tally;
   agents: Tally;
   mailboxes: Tally;
 }
@@ -39,6 +43,7 @@ export async function applyBootstrap(
   const summary: BootstrapSummary = {
     accounts: tally(),
     api_keys: tally(),
+    users: tally(),
     agents: tally(),
     mailboxes: tally(),
   };
@@ -50,6 +55,8 @@ export async function applyBootstrap(
       () => ({ _id: account.id }),
     );
     summary.accounts[outcome]++;
+    // Users before keys: a key names the user it acts as.
+    await applyUsers(models, account, `accounts[${accountIndex}]`, summary.users);
     await applyApiKeys(models, account, summary.api_keys);
     await applyAgents(models, account, `accounts[${accountIndex}]`, summary.agents);
     for (const mailbox of account.mailboxes) {
@@ -104,6 +111,78 @@ async function applyApiKeys(models: Models, account: AccountConfig, counts: Tall
     { $set: { revoked_at: new Date() } },
   ).exec();
   counts.revoked += revoked.modifiedCount;
+}
+
+async function applyUsers(
+  models: Models,
+  account: AccountConfig,
+  /** Where the account is in the file, for errors. */
+  path: string,
+  counts: Tally,
+): Promise<void> {
+  const ids = account.users.map((config) => userIdFor(account.id, config.id));
+  // Bootstrap users gone from the file can no longer act (their keys are
+  // revoked with the file's keys); nothing they wrote is touched.
+  const disabled = await models.User.updateMany(
+    { account_id: account.id, source: 'bootstrap', _id: { $nin: ids }, status: 'active' },
+    { $set: { status: 'disabled' } },
+  ).exec();
+  counts.disabled += disabled.modifiedCount;
+  for (const [index, config] of account.users.entries()) {
+    const id = userIdFor(account.id, config.id);
+    const desired = desiredUser(account.id, config);
+    let result: { outcome: Outcome; doc: UserRecord };
+    try {
+      result = await upsertOwned(
+        models.User,
+        { _id: id, account_id: account.id },
+        { ...desired },
+        () => ({ _id: id, password_hash: null }),
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error, UNIQUE_INDEX.userEmail)) throw error;
+      throw new ConfigError(
+        `POSTROOM_CONFIG ${path}.users[${index}].email`,
+        `"${config.email}" is already the address of another user of this account (created through the API?): choose another address, or change that user's first`,
+      );
+    }
+    let { outcome } = result;
+    // The stored hash is salted: it is replaced only when the file's password
+    // no longer matches it, so an unchanged file writes nothing. A password
+    // removed from the file leaves the stored one (set through the API, say).
+    const stored = result.doc.password_hash ?? null;
+    if (
+      config.password !== undefined &&
+      !(stored && (await passwordMatches(stored, config.password)))
+    ) {
+      await models.User.updateOne(
+        { _id: id, account_id: account.id },
+        { $set: { password_hash: await hashPassword(config.password) } },
+      ).exec();
+      if (outcome === 'unchanged') outcome = 'updated';
+    }
+    counts[outcome]++;
+    const user = await models.User.findOne({ _id: id, account_id: account.id })
+      .lean<UserRecord>()
+      .exec();
+    if (user) await syncUserActor(models, user);
+  }
+}
+
+/** The user's actor (same id): type user, handle = email (seed: user actors). */
+async function syncUserActor(models: Models, user: UserRecord): Promise<void> {
+  await upsertOwned(
+    models.Actor,
+    { _id: user._id, account_id: user.account_id },
+    {
+      account_id: user.account_id,
+      type: 'user',
+      name: user.name,
+      handle: user.email,
+      avatar_url: user.avatar_url,
+    },
+    () => ({ _id: user._id }),
+  );
 }
 
 async function applyAgents(

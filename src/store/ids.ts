@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   mailbox: 'mbx',
   message: 'msg',
   participant: 'par',
+  user: 'usr',
 } as const;
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 
@@ -25,6 +26,11 @@ export function newId(prefix: IdPrefix): string {
 /** Bootstrap agents keep one id across restarts, so mailboxes and runs can name them. */
 export function agentIdFor(accountId: string, agentKey: string): string {
   return `${ID_PREFIXES.agent}_${accountId}_${agentKey}`;
+}
+
+/** Bootstrap users keep one id (also their actor's) across restarts, so keys can act as them. */
+export function userIdFor(accountId: string, userKey: string): string {
+  return `${ID_PREFIXES.user}_${accountId}_${userKey}`;
 }
 
 export function mailboxIdFor(accountId: string, mailboxKey: string): string {

@@ -20,6 +20,8 @@ export const UNIQUE_INDEX = {
   inboundFailureJob: 'job_id_1',
   /** agents: one agent per handle (case-insensitive) in an account. */
   agentHandle: 'account_id_1_handle_lower_1',
+  /** users: one user per email address (lower-cased) in an account. */
+  userEmail: 'account_id_1_email_1',
   /** agent_runs: one run per trigger and agent. */
   agentRunTrigger: 'trigger_message_id_1_agent_id_1',
 } as const;

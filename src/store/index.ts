@@ -11,6 +11,7 @@ export {
   newId,
   agentIdFor,
   mailboxIdFor,
+  userIdFor,
   bareMessageId,
   ID_PREFIXES,
   type IdPrefix,
@@ -30,6 +31,7 @@ export type * from './records/api-key.ts';
 export type * from './records/conversation.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';
+export type * from './records/user.ts';
 export * from './records/enums.ts';
 export type {
   Repositories,
@@ -42,7 +44,14 @@ export type {
   MessagesRepository,
   IdempotencyRepository,
   MessageRedactionRepository,
+  UsersRepository,
 } from './repositories/index.ts';
+export type {
+  CreateUserResult,
+  UpdateUserResult,
+  UserChanges,
+  UserFields,
+} from './repositories/users.ts';
 export type {
   ConversationChanges,
   ConversationFilters,

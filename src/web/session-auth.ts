@@ -18,16 +18,8 @@ export interface SessionLookup {
   findByToken(token: string): Promise<WebSessionRecord | null>;
 }
 
-/** The principal a session acts as: the signed-in user's own actor. */
-export function sessionPrincipal(session: WebSessionRecord): Principal {
-  return {
-    account_id: session.account_id,
-    actor_id: session.actor_id,
-    // Idempotency keys are scoped to the caller: per user for sessions.
-    api_key_id: `session:${session.user_id}`,
-    permissions: session.permissions,
-  };
-}
+/** The principal of a session's user as they are now; null when gone or disabled. */
+export type SessionUser = (accountId: string, userId: string) => Promise<Principal | null>;
 
 export function csrfTokenMatches(sent: unknown, expected: string): boolean {
   if (typeof sent !== 'string') return false;
@@ -36,7 +28,10 @@ export function csrfTokenMatches(sent: unknown, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function authenticateSession(sessions: SessionLookup): AuthenticateSession {
+export function authenticateSession(
+  sessions: SessionLookup,
+  userOf: SessionUser,
+): AuthenticateSession {
   return async (request: FastifyRequest) => {
     const token = sessionTokenOf(request);
     if (!token) return null;
@@ -52,6 +47,7 @@ export function authenticateSession(sessions: SessionLookup): AuthenticateSessio
         `a request made with the session cookie must send the session's CSRF token in ${CSRF_HEADER}`,
       );
     }
-    return sessionPrincipal(session);
+    // The signed-in user acts as their own actor, with their current permissions.
+    return userOf(session.account_id, session.user_id);
   };
 }

@@ -7,12 +7,14 @@ import type {
   AgentConfig,
   ApiKeyConfig,
   MailboxConfig,
+  UserConfig,
 } from '../../config/bootstrap-schema.ts';
-import { agentIdFor, sha256Hex } from '../ids.ts';
+import { agentIdFor, sha256Hex, userIdFor } from '../ids.ts';
 import type { AccountRecord } from '../records/account.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import type { ApiKeyRecord } from '../records/api-key.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
+import type { UserRecord } from '../records/user.ts';
 
 type Owned<T, K extends keyof T> = Pick<T, K>;
 
@@ -28,17 +30,43 @@ export function desiredApiKey(
   config: ApiKeyConfig,
 ): Owned<
   ApiKeyRecord,
-  'account_id' | 'name' | 'key_hash' | 'display' | 'permissions' | 'revoked_at' | 'source'
+  | 'account_id'
+  | 'name'
+  | 'key_hash'
+  | 'display'
+  | 'permissions'
+  | 'revoked_at'
+  | 'source'
+  | 'user_id'
 > {
   return {
     account_id: accountId,
     source: 'bootstrap',
     name: config.name,
+    user_id: config.user === undefined ? null : userIdFor(accountId, config.user),
     key_hash: sha256Hex(config.key),
     display: redactKey(config.key),
     permissions: [...config.permissions],
     // A key back in the file is usable again.
     revoked_at: null,
+  };
+}
+
+/** A bootstrap user's owned fields; the password is decided apart (it is hashed, and salted). */
+export function desiredUser(
+  accountId: string,
+  config: UserConfig,
+): Omit<UserRecord, '_id' | 'password_hash' | 'created_at' | 'updated_at'> {
+  return {
+    account_id: accountId,
+    key: config.id,
+    name: config.name,
+    email: config.email.toLowerCase(),
+    avatar_url: config.avatar_url ?? null,
+    permissions: [...config.permissions],
+    // A user back in the file can act again.
+    status: 'active',
+    source: 'bootstrap',
   };
 }
 

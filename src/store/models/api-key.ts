@@ -2,7 +2,13 @@ import { Schema } from 'mongoose';
 import { ALL_PERMISSIONS } from '../../config/bootstrap-schema.ts';
 import type { ApiKeyRecord } from '../records/api-key.ts';
 import { RECORD_SOURCES } from '../records/enums.ts';
-import { baseOptions, enumWithDefault, nullableDate, requiredString } from './common.ts';
+import {
+  baseOptions,
+  enumWithDefault,
+  nullableDate,
+  nullableString,
+  requiredString,
+} from './common.ts';
 
 export const apiKeySchema = new Schema<ApiKeyRecord>(
   {
@@ -13,6 +19,7 @@ export const apiKeySchema = new Schema<ApiKeyRecord>(
     display: requiredString,
     permissions: { type: [{ type: String, enum: ALL_PERMISSIONS as string[] }], default: [] },
     actor_id: requiredString,
+    user_id: nullableString,
     source: enumWithDefault(RECORD_SOURCES, 'api'),
     revoked_at: nullableDate,
     last_used_at: nullableDate,

@@ -9,6 +9,7 @@ import type { ApiKeyRecord } from '../records/api-key.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
+import type { UserRecord } from '../records/user.ts';
 import { accountSchema } from './account.ts';
 import { actorSchema } from './actor.ts';
 import { agentRunSchema } from './agent-run.ts';
@@ -21,6 +22,7 @@ import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
 import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
+import { userSchema } from './user.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -35,6 +37,7 @@ export interface Models {
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
   WebSession: Model<WebSessionRecord>;
+  User: Model<UserRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -51,5 +54,6 @@ export function createModels(connection: Connection): Models {
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
     WebSession: connection.model<WebSessionRecord>('WebSession', webSessionSchema),
+    User: connection.model<UserRecord>('User', userSchema),
   };
 }

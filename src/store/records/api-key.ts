@@ -12,7 +12,10 @@ export interface ApiKeyRecord {
   /** Redacted value such as `pk_t…_123`, also the handle of the key's actor. */
   display: string;
   permissions: Permission[];
+  /** The key's own actor (type api_key): who a bare key's writes are by. */
   actor_id: string;
+  /** The user the key acts as (their actor is then the caller), or null: a bare key. */
+  user_id: string | null;
   /** Who manages the key: the bootstrap file revokes its own keys when they leave the file. */
   source: RecordSource;
   revoked_at: Date | null;

@@ -86,6 +86,9 @@ export type EntityType = (typeof ENTITY_TYPES)[number];
 export const AGENT_STATUSES = ['active', 'disabled'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
+export const USER_STATUSES = ['active', 'disabled'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
 export const AGENT_RUN_STATUSES = [
   'queued',
   'running',

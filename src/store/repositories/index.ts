@@ -20,6 +20,7 @@ import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createWebSessionsRepository } from './web-sessions.ts';
+import { createUsersRepository } from './users.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -43,6 +44,7 @@ export function createRepositories(models: Models) {
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
     webSessions: createWebSessionsRepository(models),
+    users: createUsersRepository(models),
   };
 }
 
@@ -56,3 +58,4 @@ export type ConversationsRepository = Repositories['conversations'];
 export type MessagesRepository = Repositories['messages'];
 export type IdempotencyRepository = Repositories['idempotency'];
 export type MessageRedactionRepository = Repositories['messageRedaction'];
+export type UsersRepository = Repositories['users'];

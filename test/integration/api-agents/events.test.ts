@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/api/app.ts';
 import { createMetrics } from '../../../src/api/metrics.ts';
+import { storeAuthenticator } from '../../../src/api/principal.ts';
 import { agentApiRoutes } from '../../../src/api/routes/agent-api.ts';
 import { messagingRoutes } from '../../../src/api/routes/messaging.ts';
 import {
@@ -367,17 +368,7 @@ describe('conversation events (SSE)', () => {
       app = await buildApp({
         logger,
         metrics: createMetrics(),
-        authenticate: async (token) => {
-          const key = await store.apiKeys.findByToken(token);
-          return key
-            ? {
-                account_id: key.account_id,
-                actor_id: key.actor_id,
-                api_key_id: key._id,
-                permissions: key.permissions,
-              }
-            : null;
-        },
+        authenticate: storeAuthenticator(store),
         readiness: {},
         routes: [
           ...messagingRoutes(store),

@@ -3,7 +3,7 @@
 // bootstrap (the same path as the running process), driven by inject().
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../../src/api/app.ts';
-import type { Principal } from '../../../src/api/auth.ts';
+import { storeAuthenticator } from '../../../src/api/principal.ts';
 import { createMetrics } from '../../../src/api/metrics.ts';
 import { signedAttachmentRoutes } from '../../../src/api/routes/attachments.ts';
 import { messagingRoutes } from '../../../src/api/routes/messaging.ts';
@@ -96,16 +96,7 @@ export async function openApi(
     publicRoutes: [signedAttachmentRoutes(store, signer)],
     metrics: createMetrics(),
     // As src/runtime/api-role.ts: the key record becomes the principal.
-    authenticate: async (token): Promise<Principal | null> => {
-      const key = await store.apiKeys.findByToken(token);
-      if (!key) return null;
-      return {
-        account_id: key.account_id,
-        actor_id: key.actor_id,
-        api_key_id: key._id,
-        permissions: key.permissions,
-      };
-    },
+    authenticate: storeAuthenticator(store),
     readiness: { mongodb: () => store.ping() },
     routes: [...messagingRoutes(store), ...extraRoutes],
   });

@@ -15,6 +15,7 @@ import { createLogger } from '../../../src/platform/logger.ts';
 const readerKey: Principal = {
   account_id: 'acme',
   actor_id: 'act_1',
+  user_id: null,
   api_key_id: 'key_1',
   permissions: ['messaging:read'],
 };
