@@ -47,12 +47,14 @@ export async function startWebHarness(): Promise<WebHarness> {
         api_keys: [{ name: 'test', key: TEST_API_KEY, permissions: ALL }],
         users: [
           {
+            id: 'ada',
             name: 'Ada Approver',
             email: APPROVER.email,
             password: APPROVER.password,
             permissions: ALL,
           },
           {
+            id: 'grace',
             name: 'Grace Second',
             email: SECOND_APPROVER.email,
             password: SECOND_APPROVER.password,

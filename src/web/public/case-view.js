@@ -96,8 +96,11 @@ export function CaseView({ id, session, actionsRef, onClose }) {
   const draft = [...messages]
     .filter((m) => m.status === 'draft')
     .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
-  const draftRef = useRef(draft);
-  draftRef.current = draft;
+  // A draft being edited stays in view even when it changed meanwhile (someone
+  // approved or rejected it): approving it then shows the conflict.
+  const shown = draft ?? (editing ? messages.find((m) => m.id === editing.id) : undefined);
+  const draftRef = useRef(shown);
+  draftRef.current = shown;
 
   useEffect(() => {
     setEditing(null);
@@ -122,6 +125,8 @@ export function CaseView({ id, session, actionsRef, onClose }) {
         (failure.status === 412 || CONFLICTS.has(failure.code))
       ) {
         setConflict(failure.message);
+        setEditing(null);
+        setRejecting(false);
         void reload();
       } else {
         setNoticeError(failure.message);
@@ -224,7 +229,8 @@ export function CaseView({ id, session, actionsRef, onClose }) {
         )}
       </div>
       <${DraftPanel}
-        draft=${draft}
+        draft=${shown}
+        changed=${editing !== null && shown !== undefined && shown.updated_at !== editing.version}
         editing=${editing}
         setEditing=${setEditing}
         rejecting=${rejecting}

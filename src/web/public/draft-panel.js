@@ -4,7 +4,16 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from './html.js';
 
-export function DraftPanel({ draft, editing, setEditing, rejecting, setRejecting, actions, busy }) {
+export function DraftPanel({
+  draft,
+  changed,
+  editing,
+  setEditing,
+  rejecting,
+  setRejecting,
+  actions,
+  busy,
+}) {
   const editor = useRef(null);
   const reason = useRef(null);
   useEffect(() => {
@@ -32,6 +41,12 @@ export function DraftPanel({ draft, editing, setEditing, rejecting, setRejecting
       <h3 id="draft-heading">
         Draft ${streaming && html`<span class="badge streaming">drafting…</span>`}
       </h3>
+      ${
+        changed &&
+        html`<p class="conflict">
+          This draft changed while you were editing it (it is now ${draft.status}).
+        </p>`
+      }
       ${draft.subject && html`<p class="subject">${draft.subject}</p>`}
       ${
         editing !== null
