@@ -3,7 +3,7 @@
 // the app is reached over TLS or anywhere but loopback, Secure.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export const SESSION_COOKIE = 'postroom_session';
+const SESSION_COOKIE = 'postroom_session';
 
 export type CookieSecurity = 'auto' | 'always' | 'never';
 
@@ -14,7 +14,7 @@ const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d+)?$/i;
  * trial on http://127.0.0.1, where a browser would drop a Secure cookie).
  * Behind a TLS proxy the Host is the public name, so the cookie is Secure.
  */
-export function cookieIsSecure(request: FastifyRequest, mode: CookieSecurity): boolean {
+function cookieIsSecure(request: FastifyRequest, mode: CookieSecurity): boolean {
   if (mode !== 'auto') return mode === 'always';
   if (request.protocol === 'https') return true;
   return !LOOPBACK_HOST.test(request.headers.host ?? '');

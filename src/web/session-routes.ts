@@ -19,7 +19,7 @@ import {
 import type { SignInLimiter } from './sign-in-limiter.ts';
 
 /** A user whose password matched: who the session acts as. */
-export interface SignInIdentity {
+interface SignInIdentity {
   account_id: string;
   user_id: string;
   /** The user's actor: approvals, notes and reads carry it. */
@@ -32,7 +32,7 @@ export interface SignInIdentity {
 /** Checks a password (users are another module's); null for any mismatch or unknown address. */
 export type VerifyPassword = (email: string, password: string) => Promise<SignInIdentity | null>;
 
-export interface WebSessions {
+interface WebSessions {
   create(
     input: NewWebSession,
     ttlMs: number,

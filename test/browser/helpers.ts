@@ -21,7 +21,7 @@ import {
 } from '../support/runtime.ts';
 import { waitUntil } from '../support/wait.ts';
 
-export const APPROVER = { email: 'ada@acme.test', password: 'correct horse battery staple' };
+const APPROVER = { email: 'ada@acme.test', password: 'correct horse battery staple' };
 export const SECOND_APPROVER = { email: 'grace@acme.test', password: 'another long passphrase' };
 
 export interface WebHarness {

@@ -45,11 +45,4 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   return json;
 }
 
-/** The text of a body endpoint (a message's HTML). */
-export async function apiText(path) {
-  const response = await fetch(path, { credentials: 'same-origin' });
-  if (!response.ok) throw new ApiFailure(response.status, { message: `HTTP ${response.status}` });
-  return response.text();
-}
-
 export const enc = encodeURIComponent;

@@ -31,7 +31,7 @@ function applyDelta(message, delta) {
   };
 }
 
-export function useCase(id) {
+function useCase(id) {
   const [conversation, setConversation] = useState(null);
   const [messages, setMessages] = useState([]);
   const [error, setError] = useState(null);

@@ -3,7 +3,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from './html.js';
 
-export const KEYS = [
+const KEYS = [
   ['j', 'Next case'],
   ['k', 'Previous case'],
   ['o', 'Open the selected case (also Enter)'],

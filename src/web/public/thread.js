@@ -7,7 +7,7 @@ import { MailFrame } from './mail-frame.js';
 import { actorName, when } from './format.js';
 
 /** Sent messages by sequence, then the rest (scheduled, failed...) by creation. */
-export function threadOrder(a, b) {
+function threadOrder(a, b) {
   const sa = a.sequence ?? Number.POSITIVE_INFINITY;
   const sb = b.sequence ?? Number.POSITIVE_INFINITY;
   if (sa !== sb) return sa - sb;
