@@ -2,40 +2,58 @@
 // conversations. 2,000 mixed real-world messages (the shared corpus, cycled:
 // plain and HTML mail, attachments, bounces, auto-replies, list mail, legacy
 // charsets, broken MIME), each given a Message-ID of its own so each must be
-// stored, are appended to a private Dovecot; then Postroom's watcher and
-// ingest roles start and the clock runs until all 2,000 are stored.
+// stored, are appended to a private Dovecot; then Postroom starts as `npm
+// start` runs it (the compiled build, in a process of its own, with the
+// watcher and ingest roles) and the clock runs until all 2,000 are stored.
+// Its RSS is sampled from /proc during the run (peak) and read at the end.
 // Baseline, in the same run: mailparser's simpleParser over the same sources,
-// one after another, run first in a fresh process of its own (so Postroom's
-// memory figures are Postroom's, not what the baseline or the appended
-// sources left in this process). Peak RSS is sampled during each phase.
+// one after another, run first in a fresh process of its own.
 //
-//   node --import tsx bench/ingest.ts [--store=disk|memory|both]
+//   node --import tsx bench/ingest.ts [--store=disk|memory|both] [--corpus=dir]
 //
 // Needs root (the private Dovecot; installed with apt-get when missing), Redis
-// (REDIS_URL, default redis://127.0.0.1:6379) and the corpus at
-// ../shared/corpus; MongoDB is MONGODB_URI when set, else the embedded store
-// in this process: durable in a scratch data directory (--store=disk, the
-// default) or in memory (--store=memory, it then holds all the mail in this
-// process's memory too). --store=both runs each in a fresh process of its own
-// (so neither inherits the other's memory) and prints the ratio disk/memory.
+// (REDIS_URL, default redis://127.0.0.1:6379) and a folder of .eml messages
+// with a MANIFEST.tsv (the repository's CI has the shared corpus beside the
+// checkout; --corpus names another folder). MongoDB is MONGODB_URI when set,
+// else the embedded store in Postroom's process: durable in a scratch data
+// directory (--store=disk, the default) or in memory (--store=memory).
+// --store=both runs each in turn (memory, disk, memory, disk, memory, disk:
+// three runs of each, so a change in the machine's load meets both) and
+// prints the medians and the ratio disk/memory.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { internalsOf } from '../src/store/connect.ts';
-import type { TestRuntime } from '../test/support/runtime.ts';
 import { startDovecot, type DovecotServer } from '../test/support/services/dovecot.ts';
 import { waitUntil } from '../test/support/wait.ts';
 import { openClient } from '../test/integration/imap/helpers.ts';
-import { startBenchServices, type BenchStore } from './support/services.ts';
-import { fixed, now, table } from './support/stats.ts';
+import {
+  ensureBuild,
+  rssOfPid,
+  startPostroom,
+  type BenchStore,
+  type PostroomUnderTest,
+} from './support/postroom-process.ts';
+import { fixed, now, summarize, table } from './support/stats.ts';
 
 const MESSAGES = 2000;
 const TIMEOUT_MS = 600_000;
+const SETTLE_MS = 15_000;
 const ACCOUNT = 'acme';
 const MAILBOX = 'support';
-const corpus = join(import.meta.dirname, '..', '..', 'shared', 'corpus');
+const corpusArg = process.argv.find((a) => a.startsWith('--corpus='));
+const corpus = corpusArg
+  ? resolve(corpusArg.slice('--corpus='.length))
+  : join(import.meta.dirname, '..', '..', 'shared', 'corpus');
 
 /** The corpus's messages (MANIFEST.tsv, without Zammad's expected-parse .yml files). */
 function corpusSources(): Buffer[] {
@@ -69,15 +87,18 @@ function withMessageId(source: Buffer, id: string): Buffer {
   return Buffer.from(`Message-ID: <${id}>\r\n${kept.join('\r\n')}${body}`, 'latin1');
 }
 
-/** The highest RSS seen while `task` runs (sampled every 20 ms), and its result. */
-async function peakRss<T>(task: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = process.memoryUsage.rss();
+/** The highest RSS `sample` saw while `task` ran (sampled every 20 ms), and its result. */
+async function peakRss<T>(
+  task: () => Promise<T>,
+  sample: () => number = () => process.memoryUsage.rss(),
+): Promise<{ result: T; peak: number }> {
+  let peak = sample();
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    peak = Math.max(peak, sample());
   }, 20);
   try {
     const result = await task();
-    peak = Math.max(peak, process.memoryUsage.rss());
+    peak = Math.max(peak, sample());
     return { result, peak };
   } finally {
     clearInterval(timer);
@@ -134,23 +155,26 @@ function config(dovecot: DovecotServer, user: string, outbox: string): unknown {
 }
 
 /** Stored messages and inbound failures of the mailbox: every appended message ends as one. */
-async function accounted(runtime: TestRuntime): Promise<{ stored: number; failed: number }> {
-  const { Message, InboundFailure } = internalsOf(runtime.context.store).models;
+async function accounted(postroom: PostroomUnderTest): Promise<{ stored: number; failed: number }> {
+  const db = postroom.connection;
   const [stored, failed] = await Promise.all([
-    Message.countDocuments({ account_id: ACCOUNT, mailbox_id: MAILBOX, kind: 'email' }),
-    InboundFailure.countDocuments({ account_id: ACCOUNT }),
+    db
+      .collection('chat_messages')
+      .countDocuments({ account_id: ACCOUNT, mailbox_id: MAILBOX, kind: 'email' }),
+    db.collection('inbound_failures').countDocuments({ account_id: ACCOUNT }),
   ]);
   return { stored, failed };
 }
 
-async function mixOf(runtime: TestRuntime) {
-  const { Message, Conversation } = internalsOf(runtime.context.store).models;
+async function mixOf(postroom: PostroomUnderTest) {
+  const db = postroom.connection;
+  const messages = db.collection('chat_messages');
   const base = { account_id: ACCOUNT, mailbox_id: MAILBOX, kind: 'email' };
   const [conversations, autoSubmitted, parseErrors, withAttachments] = await Promise.all([
-    Conversation.countDocuments({ account_id: ACCOUNT }),
-    Message.collection.countDocuments({ ...base, 'email.auto_submitted': true }),
-    Message.collection.countDocuments({ ...base, parse_error: { $ne: null } }),
-    Message.collection.countDocuments({ ...base, 'attachments.0': { $exists: true } }),
+    db.collection('conversations').countDocuments({ account_id: ACCOUNT }),
+    messages.countDocuments({ ...base, 'email.auto_submitted': true }),
+    messages.countDocuments({ ...base, parse_error: { $ne: null } }),
+    messages.countDocuments({ ...base, 'attachments.0': { $exists: true } }),
   ]);
   return { conversations, autoSubmitted, parseErrors, withAttachments };
 }
@@ -161,6 +185,7 @@ interface RunResult {
   messagesPerSecond: number;
   peakRssMiB: number;
   endRssMiB: number;
+  idleRssMiB: number;
 }
 const RESULT_PREFIX = 'BENCH_RESULT ';
 
@@ -176,16 +201,10 @@ function storeArgument(): BenchStore | 'both' {
 
 const mib = (value: number) => fixed(value / 1024 / 1024, 0);
 
-/** Where the process's memory is at the end of the run, to tell the heap from the rest. */
-function memoryBreakdown(): string {
-  const usage = process.memoryUsage();
-  return `rss ${mib(usage.rss)} MiB = JS heap ${mib(usage.heapTotal)} (used ${mib(usage.heapUsed)}) + external ${mib(usage.external)} (array buffers ${mib(usage.arrayBuffers)}) + code, stacks and native allocations`;
-}
-
 async function runInChild(store: BenchStore): Promise<RunResult> {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, process.argv[1] ?? '', `--store=${store}`],
+    [...process.execArgv, process.argv[1] ?? '', `--store=${store}`, `--corpus=${corpus}`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';
@@ -199,30 +218,43 @@ async function runInChild(store: BenchStore): Promise<RunResult> {
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as RunResult;
 }
 
+const RUNS = 3;
+
+const median = (values: number[]) => summarize(values).p50;
+
 async function both(): Promise<void> {
-  const memory = await runInChild('memory');
-  const disk = await runInChild('disk');
-  console.log(`\nbench/ingest --store=both: the embedded store in memory vs durable on disk\n`);
+  // Alternating, so a change in the machine's load meets both stores alike.
+  const runs: RunResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await runInChild('memory'));
+    runs.push(await runInChild('disk'));
+  }
+  const of = (store: BenchStore) => {
+    const mine = runs.filter((run) => run.store === store);
+    return {
+      rate: median(mine.map((run) => run.messagesPerSecond)),
+      peak: median(mine.map((run) => run.peakRssMiB)),
+      end: median(mine.map((run) => run.endRssMiB)),
+      idle: median(mine.map((run) => run.idleRssMiB)),
+      all: mine.map((run) => fixed(run.messagesPerSecond, 1)).join(', '),
+    };
+  };
+  const disk = of('disk');
+  const memory = of('memory');
+  console.log(
+    `\nbench/ingest --store=both: the embedded store in memory vs durable on disk, median of ${RUNS} runs each\n`,
+  );
   console.log(
     table([
-      ['', 'messages/s', 'peak RSS MiB', 'end RSS MiB'],
-      [
-        'disk (SQLite)',
-        fixed(disk.messagesPerSecond, 1),
-        fixed(disk.peakRssMiB, 0),
-        fixed(disk.endRssMiB, 0),
-      ],
-      [
-        'memory',
-        fixed(memory.messagesPerSecond, 1),
-        fixed(memory.peakRssMiB, 0),
-        fixed(memory.endRssMiB, 0),
-      ],
+      ['', 'messages/s', 'each run', 'peak RSS MiB', 'end RSS MiB'],
+      ['disk (SQLite)', fixed(disk.rate, 1), disk.all, fixed(disk.peak, 0), fixed(disk.end, 0)],
+      ['memory', fixed(memory.rate, 1), memory.all, fixed(memory.peak, 0), fixed(memory.end, 0)],
       [
         'ratio disk/memory',
-        `${fixed(disk.messagesPerSecond / memory.messagesPerSecond)}x`,
-        `${fixed(disk.peakRssMiB / memory.peakRssMiB)}x`,
-        `${fixed(disk.endRssMiB / memory.endRssMiB)}x`,
+        `${fixed(disk.rate / memory.rate)}x`,
+        '',
+        `${fixed(disk.peak / memory.peak)}x`,
+        `${fixed(disk.end / memory.end)}x`,
       ],
     ]),
   );
@@ -275,53 +307,83 @@ async function prepareMail(dovecot: DovecotServer, user: string, baselineDir: st
 
 async function main(store: BenchStore): Promise<void> {
   if (!existsSync(join(corpus, 'MANIFEST.tsv'))) {
-    console.error(`bench/ingest needs the shared corpus at ${corpus}`);
+    console.error(
+      `bench/ingest needs a corpus of .eml messages with a MANIFEST.tsv at ${corpus} (--corpus=dir)`,
+    );
     process.exit(2);
   }
   const started = now();
-  const services = await startBenchServices(store);
+  ensureBuild();
+  const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  const scratch = mkdtempSync(join(tmpdir(), 'postroom-bench-'));
   const dovecot = await startDovecot();
+  let postroom: PostroomUnderTest | undefined;
   try {
     const user = dovecot.userFor('bench-ingest');
-    const baselineDir = join(services.scratch, 'baseline');
+    const baselineDir = join(scratch, 'baseline');
     const { bytes, refused, corpusSize } = await prepareMail(dovecot, user, baselineDir);
     // The baseline first, in a process that has done nothing else.
     const bareRun = await runBaseline(baselineDir);
     const bare = { result: bareRun.ms, peak: bareRun.peak };
 
-    const ours = await peakRss(async () => {
-      const t0 = now();
-      const runtime = await services.startRuntime(
-        config(dovecot, user, join(services.scratch, 'outbox')),
-        'watcher,ingest',
-      );
-      await waitUntil(
-        async () => {
-          const { stored, failed } = await accounted(runtime);
-          return stored + failed >= MESSAGES;
-        },
-        { timeoutMs: TIMEOUT_MS, intervalMs: 100, what: `${MESSAGES} messages stored` },
-      );
-      return { ms: now() - t0, runtime };
-    });
-    const { runtime } = ours.result;
+    let pid = 0;
+    const ours = await peakRss(
+      async () => {
+        const t0 = now();
+        postroom = await startPostroom({
+          config: config(dovecot, user, join(scratch, 'outbox')),
+          roles: 'watcher,ingest',
+          store,
+          scratch,
+          redisUrl,
+        });
+        pid = postroom.pid;
+        const running = postroom;
+        await waitUntil(
+          async () => {
+            const { stored, failed } = await accounted(running);
+            return stored + failed >= MESSAGES;
+          },
+          { timeoutMs: TIMEOUT_MS, intervalMs: 100, what: `${MESSAGES} messages stored` },
+        );
+        return { ms: now() - t0, postroom: running };
+      },
+      () => (pid ? rssOfPid(pid) : 0),
+    );
+    const running = ours.result.postroom;
     // At the end of the run, with everything still open: what stays after ingesting.
-    const endRss = process.memoryUsage.rss();
-    const breakdown = memoryBreakdown();
-    // To see what holds the memory: POSTROOM_BENCH_HEAP_SNAPSHOT=<file> writes a heap snapshot here.
-    const snapshot = process.env.POSTROOM_BENCH_HEAP_SNAPSHOT;
-    if (snapshot) writeHeapSnapshot(snapshot);
-    const counts = await accounted(runtime);
-    const mix = await mixOf(runtime);
-    await services.stop();
+    const endRss = running.rss();
+    const endParts = running.rssParts();
+    // What stays once Postroom has been idle a while (V8 gives back the heap a
+    // burst grew when its allocation rate drops).
+    await new Promise((done) => setTimeout(done, SETTLE_MS));
+    const settledRss = running.rss();
+    // To see what holds the memory: POSTROOM_BENCH_HEAP_SNAPSHOT=<folder> has
+    // Postroom write a heap snapshot there now (its path is printed).
+    if (process.env.POSTROOM_BENCH_HEAP_SNAPSHOT) {
+      console.log(`  heap snapshot: ${await running.heapSnapshot()}`);
+    }
+    const counts = await accounted(running);
+    const mix = await mixOf(running);
+    const mongoLabel = running.mongoLabel;
+    await running.stop();
 
     const rate = (ms: number) => (MESSAGES / ms) * 1000;
     console.log(
-      `\nbench/ingest: ${MESSAGES} messages (${mib(bytes)} MiB, the corpus of ${corpusSize} cycled, each with its own Message-ID) from Dovecot; MongoDB: ${services.mongoLabel}\n`,
+      `\nbench/ingest: ${MESSAGES} messages (${mib(bytes)} MiB, the corpus of ${corpusSize} cycled, each with its own Message-ID) from Dovecot; MongoDB: ${mongoLabel}\n`,
     );
     console.log(
       table([
-        ['', 'messages', 'seconds', 'messages/s', 'ratio to bare', 'peak RSS MiB', 'end RSS MiB'],
+        [
+          '',
+          'messages',
+          'seconds',
+          'messages/s',
+          'ratio to bare',
+          'peak RSS MiB',
+          'end RSS MiB',
+          'idle RSS MiB',
+        ],
         [
           'Postroom (IMAP watcher + ingest)',
           String(counts.stored + counts.failed),
@@ -330,6 +392,7 @@ async function main(store: BenchStore): Promise<void> {
           `${fixed(rate(ours.result.ms) / rate(bare.result))}x`,
           mib(ours.peak),
           mib(endRss),
+          mib(settledRss),
         ],
         [
           'bare mailparser simpleParser',
@@ -339,30 +402,38 @@ async function main(store: BenchStore): Promise<void> {
           '1.00x',
           mib(bare.peak),
           '',
+          '',
         ],
       ]),
     );
     console.log(
-      `\n  Postroom: clock from start-up (connect, sync, enqueue, parse, GridFS, threading, store) to the ${MESSAGES}th stored message`,
+      `\n  Postroom: clock from the process's start (compiled build, as npm start runs it: connect, sync, enqueue, parse, GridFS, threading, store) to the ${MESSAGES}th stored message`,
     );
     console.log(
       `  stored ${counts.stored}, failed for good ${counts.failed}; ${mix.conversations} conversations; auto-submitted ${mix.autoSubmitted}; with attachments ${mix.withAttachments}; stored with a parse error ${mix.parseErrors}`,
     );
     if (refused > 0) console.log(`  Dovecot refused ${refused} APPENDs (not counted)`);
     console.log(
-      '  peak and end RSS are the whole process: tsx, Postroom and the embedded store (the baseline runs in a process of its own)',
+      "  peak and end RSS are Postroom's process alone (its embedded store included); the baseline's is its own process",
     );
-    console.log(`  at the end: ${breakdown}`);
+    console.log(
+      `  end RSS: at the ${MESSAGES}th message; idle RSS: ${SETTLE_MS / 1000} s later, nothing else to do`,
+    );
+    console.log(
+      `  end RSS: ${mib(endParts.anon)} MiB anonymous (JS heap, buffers, native allocations) + ${mib(endParts.file)} MiB mapped files (node's code and libraries)`,
+    );
     const result: RunResult = {
       store,
       messagesPerSecond: rate(ours.result.ms),
       peakRssMiB: ours.peak / 1024 / 1024,
       endRssMiB: endRss / 1024 / 1024,
+      idleRssMiB: settledRss / 1024 / 1024,
     };
     console.log(`${RESULT_PREFIX}${JSON.stringify(result)}`);
   } finally {
+    await (postroom as PostroomUnderTest | undefined)?.stop();
     await dovecot.stop();
-    await services.stop();
+    rmSync(scratch, { recursive: true, force: true });
   }
   console.log(`\ndone in ${fixed((now() - started) / 1000, 1)} s`);
 }

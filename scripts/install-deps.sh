@@ -16,3 +16,5 @@ if ! npm ci --no-audit --no-fund; then
   echo "install-deps: npm ci refused the lock file; installing with npm install instead"
   npm install --no-audit --no-fund
 fi
+# The compiled build `npm start` runs (it would build on first start otherwise).
+node scripts/ensure-build.mjs

@@ -26,24 +26,19 @@ export interface BenchServices {
   stop(): Promise<void>;
 }
 
-/** Where the embedded store keeps its data when MONGODB_URI is unset: in memory, or durable in the scratch folder. */
-export type BenchStore = 'memory' | 'disk';
-
-export async function startBenchServices(store: BenchStore = 'disk'): Promise<BenchServices> {
+export async function startBenchServices(): Promise<BenchServices> {
   const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
   const scratch = mkdtempSync(join(tmpdir(), 'postroom-bench-'));
   let embedded: EmbeddedMongo | undefined;
   let mongoUri = process.env.MONGODB_URI?.trim();
   if (!mongoUri) {
-    embedded = await startEmbeddedMongo(
-      store === 'disk' ? { dataDir: join(scratch, 'store') } : {},
-    );
+    embedded = await startEmbeddedMongo({ dataDir: join(scratch, 'store') });
     mongoUri = embedded.uri;
   }
   process.env.POSTROOM_TEST_REDIS_URL = redisUrl;
   process.env.POSTROOM_TEST_MONGODB_URI = mongoUri;
   const mongoLabel = embedded
-    ? `embedded store (in this process, ${store === 'disk' ? 'durable on disk' : 'in memory'})`
+    ? 'embedded store (in this process, durable on disk)'
     : new URL(mongoUri).host;
 
   let runtime: TestRuntime | undefined;

@@ -1,7 +1,7 @@
 // mongod's BSON comparison order, used for sort, $min/$max and index-like
 // ordering. mingo orders mixed types differently from mongod, so sorting never
 // goes through mingo's comparator.
-import { Binary, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+import { Binary, Long, MaxKey, MinKey, ObjectId, Timestamp } from './bson.ts';
 import { isNumeric, isPlainObject, toNumber } from './values.ts';
 
 /** Stands for the key of an empty array in a sort, which mongod orders before null. */

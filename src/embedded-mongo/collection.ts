@@ -4,10 +4,10 @@
 // and keeps the equality lookups (postings.ts) up to date. A durable store
 // gives it a journal that records each change; the collection stays the
 // query engine either way.
-import { ObjectId } from 'bson';
+import { ObjectId } from './bson.ts';
 import { MongoError, badValue } from './errors.ts';
 import { Index, duplicateKeyError, type IndexSpec } from './indexes.ts';
-import { filterReadsBody, hydrate } from './lazy-bodies.ts';
+import { NO_LAZY_FIELDS, filterReadsBody, hydrate, type LazyFields } from './lazy-bodies.ts';
 import type { CollectionJournal } from './persistence/journal.ts';
 import { Postings, postingKey } from './postings.ts';
 import { Matcher } from './query.ts';
@@ -34,6 +34,8 @@ export class Collection {
   private nextPosition = 0;
   /** By path: the fields of the secondary indexes. */
   private readonly postings = new Map<string, Postings>();
+  /** The top-level fields the indexes read (kept in every skeleton); undefined: any field. */
+  private pinned: Set<string> | undefined = new Set(['_id']);
 
   constructor(
     readonly db: string,
@@ -48,6 +50,15 @@ export class Collection {
     return `${this.db}.${this.name}`;
   }
 
+  /** The fields some documents have left on disk: filters, sorts and distincts on them hydrate. */
+  get lazyFields(): LazyFields {
+    return this.journal?.lazyFields ?? NO_LAZY_FIELDS;
+  }
+
+  private memoryForm(idKey: string, doc: Doc): Doc {
+    return this.journal ? this.journal.memoryForm(idKey, doc, this.pinned) : doc;
+  }
+
   specs(): IndexSpec[] {
     return [ID_INDEX, ...this.indexes.map((i) => i.spec)];
   }
@@ -58,7 +69,7 @@ export class Collection {
     const idKey = keyOf(doc._id);
     if (this.docs.has(idKey))
       throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, { _id: doc._id });
-    const kept = this.journal ? this.journal.memoryForm(idKey, doc) : doc;
+    const kept = this.memoryForm(idKey, doc);
     for (const index of this.indexes) index.check(kept, idKey, this.ns);
     // Every check passed: from here on nothing fails but the journal's own write.
     this.journal?.inserted(idKey, this.nextPosition, doc);
@@ -73,7 +84,7 @@ export class Collection {
     const idKey = keyOf(old._id);
     // The caller may hold the full form of a skeleton: the indexes know the stored one.
     const current = this.docs.get(idKey) ?? old;
-    const kept = this.journal ? this.journal.memoryForm(idKey, next) : next;
+    const kept = this.memoryForm(idKey, next);
     const affected = this.indexes.filter((index) => !index.unchangedBy(current, kept));
     for (const index of affected) index.check(kept, idKey, this.ns);
     this.journal?.replaced(idKey, next);
@@ -118,6 +129,7 @@ export class Collection {
 
   private buildIndex(spec: IndexSpec): void {
     const index = new Index(spec);
+    this.pinFieldsOf(index);
     for (const [idKey, doc] of this.docs) {
       try {
         index.check(doc, idKey, this.ns);
@@ -135,6 +147,34 @@ export class Collection {
     }
     this.indexes.push(index);
     this.syncPostings();
+  }
+
+  /**
+   * Keeps the fields a new index reads in every skeleton: documents that left
+   * one of them on disk are stored again with it in memory (inside the
+   * command's transaction), before the index reads them.
+   */
+  private pinFieldsOf(index: Index): void {
+    const fields = index.fields;
+    if (this.pinned === undefined) return;
+    if (fields === undefined) this.pinned = undefined;
+    else for (const field of fields) this.pinned.add(field);
+    const lazy = this.lazyFields;
+    const newlyPinned = fields === undefined ? [...lazy] : fields.filter((f) => lazy.has(f));
+    if (newlyPinned.length === 0 || !this.journal) return;
+    for (const [idKey, stored] of this.docs) {
+      const full = hydrate(stored);
+      if (full === stored) continue;
+      const kept = this.memoryForm(idKey, full);
+      this.journal.replaced(idKey, full);
+      for (const existing of this.indexes) {
+        existing.remove(stored, idKey);
+        existing.add(kept, idKey);
+      }
+      for (const postings of this.postings.values()) postings.replace(stored, kept, idKey);
+      this.docs.set(idKey, kept);
+    }
+    this.journal.keptInMemory(newlyPinned);
   }
 
   /** Drops the secondary indexes at these positions of `indexes`. */
@@ -224,8 +264,8 @@ export class Collection {
 
   find(matcher: Matcher): Doc[] {
     const out: Doc[] = [];
-    // A skeleton lacks the body field: a filter that may read it tests the full document.
-    const full = this.journal?.bodiesOnDisk === true && filterReadsBody(matcher.filter);
+    // A skeleton lacks its lazy fields: a filter that may read one tests the full document.
+    const full = filterReadsBody(matcher.filter, this.lazyFields);
     for (const doc of this.candidates(matcher.filter))
       if (matcher.test(full ? hydrate(doc) : doc)) out.push(doc);
     return out;

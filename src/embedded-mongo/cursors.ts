@@ -1,7 +1,7 @@
 // Server-side cursors: results are computed up front (documents are immutable,
 // so holding references is a consistent snapshot) and handed out in batches
 // capped by count and by bytes, as mongod does.
-import { Long, calculateObjectSize } from 'bson';
+import { Long, calculateObjectSize } from './bson.ts';
 import { MongoError } from './errors.ts';
 import { hydrate } from './lazy-bodies.ts';
 import type { Doc } from './values.ts';

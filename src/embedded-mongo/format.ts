@@ -1,6 +1,6 @@
 // Renders values the way mongod prints them inside error messages
 // (e.g. the `dup key: { email: "a@b.c" }` part of E11000).
-import { Binary, Decimal128, Double, Long, ObjectId, Timestamp } from 'bson';
+import { Binary, Decimal128, Double, Long, ObjectId, Timestamp } from './bson.ts';
 import { isPlainObject } from './values.ts';
 
 export function formatValue(v: unknown): string {

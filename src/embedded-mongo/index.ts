@@ -37,6 +37,12 @@ export interface EmbeddedMongoOptions {
    * killed; 'full' also survives a power loss (an fsync per command).
    */
   synchronous?: SynchronousMode;
+  /**
+   * With a data directory: top-level fields larger than this many BSON bytes
+   * that no index reads stay on disk (default LAZY_FIELD_BYTES). Tests set 0
+   * to leave every unindexed field on disk.
+   */
+  lazyFieldBytes?: number;
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -56,7 +62,7 @@ export async function startEmbeddedMongo(
   // Open (and lock) the data directory before listening: a refused directory
   // (DataDirLockedError) leaves no server behind.
   const persistence = options.dataDir
-    ? SqlitePersistence.open(options.dataDir, options.synchronous)
+    ? SqlitePersistence.open(options.dataDir, options.synchronous, options.lazyFieldBytes)
     : undefined;
   const store = new Store(persistence);
   let loaded: { collections: number; documents: number } | undefined;

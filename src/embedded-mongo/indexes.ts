@@ -171,7 +171,8 @@ function fieldsOf(spec: IndexSpec): string[] | undefined {
 export class Index {
   readonly spec: IndexSpec;
   private readonly partial: Matcher | undefined;
-  private readonly fields: string[] | undefined;
+  /** The top-level fields its entries depend on; undefined: it may read any. */
+  readonly fields: string[] | undefined;
   /** key → stored id key of the document holding it (unique indexes only). */
   private readonly owners = new Map<string, string>();
   /**

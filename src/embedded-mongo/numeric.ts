@@ -1,7 +1,7 @@
 // Arithmetic for $inc and $mul with mongod's result types: int op int stays
 // int unless it overflows (then long), long wins over int, double over both,
 // decimal over everything.
-import { Long } from 'bson';
+import { Long } from './bson.ts';
 import { makeNumber, numericType, toNumber, type NumericType } from './values.ts';
 
 const RANK: Record<NumericType, number> = { int: 0, long: 1, double: 2, decimal: 3 };

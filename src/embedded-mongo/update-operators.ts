@@ -2,7 +2,7 @@
 // document, with mongod's validation, error codes and field ordering. mingo's
 // updater lacks $setOnInsert and mongod's type errors, so only its query
 // engine is used here (for $pull conditions and arrayFilters).
-import { Timestamp } from 'bson';
+import { Timestamp } from './bson.ts';
 import { compareBson } from './bson-order.ts';
 import { MongoError, badValue, failedToParse } from './errors.ts';
 import { formatDoc, formatValue, typeName } from './format.ts';

@@ -1,7 +1,7 @@
 // One update statement ({q, u, upsert, arrayFilters}) turned into a function
 // from a stored document to its replacement, plus the document an upsert
 // inserts. Stored documents are never mutated: each update works on a copy.
-import { ObjectId } from 'bson';
+import { ObjectId } from './bson.ts';
 import { MongoError, badValue, failedToParse } from './errors.ts';
 import { isOperatorObject } from './filter-validation.ts';
 import { formatValue } from './format.ts';

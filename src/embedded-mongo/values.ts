@@ -5,7 +5,7 @@
 // BSON type. The mingo query engine only understands plain numbers, so it sees
 // a "view" where numeric wrappers are unwrapped (cached per stored document,
 // which is never mutated: updates replace documents).
-import { Binary, Decimal128, Double, Int32, Long, ObjectId, Timestamp, serialize } from 'bson';
+import { Binary, Decimal128, Double, Int32, Long, ObjectId, Timestamp, serialize } from './bson.ts';
 
 export type Doc = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // The MongoDB wire protocol: splitting the byte stream into messages, decoding
 // OP_MSG and the legacy OP_QUERY handshake, and encoding OP_MSG / OP_REPLY.
-import { deserialize, serialize } from 'bson';
+import { deserialize, serialize } from './bson.ts';
 import { normalize, type Doc } from './values.ts';
 
 const OP_REPLY = 1;

@@ -1,7 +1,7 @@
 // Document ids: a type prefix and an ObjectId in hex (`msg_6566c0…`). The
 // ObjectId starts with a timestamp, so ids sort by creation time and can break
 // ties in cursor pagination; the prefix tells a reader what an id points to.
-import { ObjectId } from 'bson';
+import { ObjectId } from 'mongodb';
 import { createHash, randomBytes } from 'node:crypto';
 
 export const ID_PREFIXES = {

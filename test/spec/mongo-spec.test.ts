@@ -2,7 +2,8 @@
 // the Unified Test Format) run against the embedded store, and against
 // MONGODB_URI when set. They are read from ../shared/mongo-spec, never copied
 // into the repository. Prints `N passed, N failed, N unsupported (listed), N skipped`.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -50,8 +51,16 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function embeddedServer(): Promise<Server> {
-  const mongo: EmbeddedMongo = await startEmbeddedMongo({ port: 0 });
+/**
+ * In memory, or durable in a scratch data directory with every unindexed
+ * field left on disk (lazyFieldBytes 0), so that each test also checks that
+ * filters, sorts, projections, updates and aggregations read skeletons right.
+ */
+async function embeddedServer(durable = false): Promise<Server> {
+  const dataDir = durable ? mkdtempSync(join(tmpdir(), 'postroom-spec-')) : undefined;
+  const mongo: EmbeddedMongo = await startEmbeddedMongo(
+    dataDir ? { port: 0, dataDir, lazyFieldBytes: 0 } : { port: 0 },
+  );
   const internal = await MongoClient.connect(mongo.uri);
   return {
     target: { uri: mongo.uri, internal, dbName: (name) => name },
@@ -60,6 +69,7 @@ async function embeddedServer(): Promise<Server> {
     async close() {
       await internal.close();
       await mongo.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -161,7 +171,10 @@ if (!existsSync(SPEC_ROOT)) {
     );
   });
 } else {
-  registerSuite('the embedded store', embeddedServer);
+  registerSuite('the embedded store in memory', () => embeddedServer());
+  registerSuite('the embedded store on disk, unindexed fields left on disk', () =>
+    embeddedServer(true),
+  );
   const uri = process.env.MONGODB_URI;
   if (uri) registerSuite('MONGODB_URI', () => realServer(uri));
   after(() => {

@@ -1,6 +1,6 @@
 // Database and collection management: create, drop, dropDatabase,
 // listCollections, listDatabases and the stats commands drivers probe.
-import { Binary } from 'bson';
+import { Binary } from '../bson.ts';
 import { badValue, notSupported } from '../errors.ts';
 import { ID_INDEX, type Collection } from '../collection.ts';
 import { Matcher } from '../query.ts';

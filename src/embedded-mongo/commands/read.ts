@@ -1,8 +1,8 @@
 // find, getMore, killCursors, count and distinct.
-import { Long } from 'bson';
+import { Long } from '../bson.ts';
 import { valuesAtPath, sortDocuments } from '../bson-order.ts';
 import { MongoError, badValue, notSupported } from '../errors.ts';
-import { hydrate, pathReadsBody } from '../lazy-bodies.ts';
+import { hydrate, pathReadsBody, sortReadsBody } from '../lazy-bodies.ts';
 import { evaluateLet } from '../pipeline-update.ts';
 import { compileProjection } from '../projection.ts';
 import { Matcher, parseSort } from '../query.ts';
@@ -38,7 +38,11 @@ export function select(
   const coll = ctx.store.get(ctx.db, collection);
   if (!coll) return [];
   let docs = coll.find(matcher);
-  if (sort.length > 0) docs = sortDocuments(docs, sort);
+  if (sort.length > 0) {
+    // Sorting by a field a skeleton left on disk compares the full documents.
+    if (sortReadsBody(sort, coll.lazyFields)) docs = docs.map(hydrate);
+    docs = sortDocuments(docs, sort);
+  }
   const skip = opts.skip ?? 0;
   if (skip < 0) throw badValue('skip value must be non-negative');
   const limit = opts.limit ?? 0;
@@ -111,7 +115,7 @@ function distinct(cmd: Doc, ctx: CommandContext): Doc {
   const key = cmd.key;
   if (typeof key !== 'string') throw new MongoError(14, "Field 'key' must be a string");
   const seen = new Map<string, unknown>();
-  const full = pathReadsBody(key);
+  const full = pathReadsBody(key, ctx.store.get(ctx.db, name)?.lazyFields ?? new Set());
   for (const doc of select(ctx, name, optionalDoc(cmd, 'query'))) {
     for (const v of valuesAtPath(full ? hydrate(doc) : doc, key)) {
       for (const item of Array.isArray(v) ? v : [v])

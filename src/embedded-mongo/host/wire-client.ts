@@ -2,7 +2,7 @@
 // Postroom process asks "who holds this data directory?" in a few
 // milliseconds, and how a backup is requested from the running host.
 import { connect } from 'node:net';
-import { serialize } from 'bson';
+import { serialize } from '../bson.ts';
 import type { Doc } from '../values.ts';
 import { decodeMessage, splitMessages } from '../wire.ts';
 

@@ -1,15 +1,24 @@
 // What the in-memory collections tell a durable engine beneath them. The
 // collections stay the query engine; a journal only records each change
 // (inside the transaction of the command that made it) and may choose to keep
-// less in memory than it was given (GridFS chunk bodies stay on disk).
+// less in memory than it was given (large fields no index reads stay on disk:
+// see lazy-bodies.ts).
 import type { IndexSpec } from '../indexes.ts';
+import type { LazyFields } from '../lazy-bodies.ts';
 import type { Doc } from '../values.ts';
 
 export interface CollectionJournal {
-  /** Whether some documents are kept in memory as skeletons (see lazy-bodies.ts). */
-  readonly bodiesOnDisk: boolean;
-  /** The form the collection keeps in memory of a document it is about to store. */
-  memoryForm(idKey: string, doc: Doc): Doc;
+  /** The top-level fields some stored documents have left on disk (see lazy-bodies.ts). */
+  readonly lazyFields: LazyFields;
+  /**
+   * The form the collection keeps in memory of a document it is about to
+   * store: the document itself, or a skeleton without its large fields
+   * (never one of `pinned`, the fields its indexes read; `pinned` undefined:
+   * an index may read any field, so nothing is left out).
+   */
+  memoryForm(idKey: string, doc: Doc, pinned: ReadonlySet<string> | undefined): Doc;
+  /** These fields are no longer left on disk by any document (an index now reads them). */
+  keptInMemory(fields: readonly string[]): void;
   inserted(idKey: string, position: number, doc: Doc): void;
   replaced(idKey: string, doc: Doc): void;
   removed(idKey: string): void;

@@ -1,28 +1,39 @@
 // The durable engine under the embedded store: one SQLite file per data
 // directory (better-sqlite3, WAL journal), holding the catalogue (collections
-// with their uuid and index specs) and every document as the BSON bytes it
-// was given. The in-memory collections stay the query engine and are read
-// back at open; each command's changes are written inside one SQLite
-// transaction that the server commits before the reply leaves.
+// with their uuid, index specs and lazy fields) and every document as the
+// BSON bytes it was given. The in-memory collections stay the query engine
+// and are read back at open; each command's changes are written inside one
+// SQLite transaction that the server commits before the reply leaves. A
+// document with large top-level fields that no index reads (message bodies,
+// GridFS chunk data) is kept in memory as a skeleton without them: its head
+// column holds the skeleton, read at open; the body column, read on demand,
+// holds the whole document.
 //
 // The connection runs in EXCLUSIVE locking mode and writes at open, so it
 // holds the file lock for its whole life: a second opener (another process, or
 // this one) is refused with DataDirLockedError, and the lock dies with the
 // process, so a host killed with -9 frees the directory.
 import Database from 'better-sqlite3';
-import { deserialize, serialize } from 'bson';
+import { calculateObjectSize, deserialize, serialize } from '../bson.ts';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { Collection } from '../collection.ts';
 import { MongoError } from '../errors.ts';
 import type { IndexSpec } from '../indexes.ts';
-import { BODY_FIELD, bodyOnDisk } from '../lazy-bodies.ts';
+import { bodyOnDisk, type LazyFields } from '../lazy-bodies.ts';
 import type { Store } from '../store.ts';
 import { normalize, type Doc } from '../values.ts';
 import type { CollectionJournal, StorePersistence } from './journal.ts';
 
 const STORE_FILE = 'store.sqlite';
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
+
+/**
+ * A top-level field larger than this (in BSON bytes) that no index reads is
+ * left on disk. Message bodies and GridFS chunks are far larger; ids, dates,
+ * statuses and addresses far smaller, so filters on them never read the disk.
+ */
+export const LAZY_FIELD_BYTES = 1024;
 
 export type SynchronousMode = 'normal' | 'full';
 
@@ -53,19 +64,29 @@ function decode(bytes: Buffer): Doc {
   return normalize(deserialize(bytes, DESERIALIZE)) as Doc;
 }
 
-/** GridFS chunk collections keep their bodies on disk only. */
-function keepsBodiesOnDisk(name: string): boolean {
-  return name.endsWith('.chunks');
+/** The BSON size of one field's value (a string: its UTF-8 length, near enough). */
+function fieldBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (value === null || typeof value !== 'object') return 8;
+  return calculateObjectSize({ v: value }, { ignoreUndefined: true });
 }
 
+/** What memoryForm decided for a document, kept for the write that follows it. */
+interface Encoded {
+  head: Uint8Array | null;
+  body: Uint8Array;
+}
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- lazy_fields: a JSON array of the top-level field names some document of
+-- the collection has left on disk (a filter on one reads full documents).
 CREATE TABLE IF NOT EXISTS collections (
   id INTEGER PRIMARY KEY,
   db TEXT NOT NULL,
   name TEXT NOT NULL,
   uuid TEXT NOT NULL,
   indexes BLOB NOT NULL,
+  lazy_fields TEXT NOT NULL DEFAULT '[]',
   UNIQUE (db, name)
 );
 -- head: the skeleton of a document whose body stays on disk (NULL otherwise);
@@ -93,6 +114,7 @@ export class SqlitePersistence implements StorePersistence {
   private constructor(
     readonly dataDir: string,
     private readonly db: Database.Database,
+    private readonly lazyFieldBytes: number,
   ) {
     this.statements = {
       insertDoc: db.prepare<[number, string, number, Uint8Array | null, Uint8Array]>(
@@ -119,11 +141,18 @@ export class SqlitePersistence implements StorePersistence {
       setIndexes: db.prepare<[Uint8Array, number]>(
         'UPDATE collections SET indexes = ? WHERE id = ?',
       ),
+      setLazyFields: db.prepare<[string, number]>(
+        'UPDATE collections SET lazy_fields = ? WHERE id = ?',
+      ),
     };
   }
 
   /** Opens (creating if needed) the store in `dataDir`, taking its lock. */
-  static open(dataDir: string, synchronous: SynchronousMode = 'normal'): SqlitePersistence {
+  static open(
+    dataDir: string,
+    synchronous: SynchronousMode = 'normal',
+    lazyFieldBytes = LAZY_FIELD_BYTES,
+  ): SqlitePersistence {
     mkdirSync(dataDir, { recursive: true });
     const dir = realpathSync(dataDir);
     if (openHere.has(dir)) throw new DataDirLockedError(dir);
@@ -142,7 +171,8 @@ export class SqlitePersistence implements StorePersistence {
       const version = db
         .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'")
         .get();
-      if (version && version.value !== SCHEMA_VERSION) {
+      if (version?.value === '1') migrateFromSchema1(db);
+      else if (version && version.value !== SCHEMA_VERSION) {
         throw new Error(
           `${join(dir, STORE_FILE)} has store schema ${version.value}; this version reads schema ${SCHEMA_VERSION}`,
         );
@@ -158,36 +188,36 @@ export class SqlitePersistence implements StorePersistence {
       throw error;
     }
     openHere.add(dir);
-    return new SqlitePersistence(dir, db);
+    return new SqlitePersistence(dir, db, lazyFieldBytes);
   }
 
   /** Reads every collection, document and index back into `store`. */
   loadInto(store: Store): { collections: number; documents: number } {
     const rows = this.db
-      .prepare<[], { id: number; db: string; name: string; uuid: string; indexes: Buffer }>(
-        'SELECT id, db, name, uuid, indexes FROM collections ORDER BY id',
-      )
+      .prepare<
+        [],
+        { id: number; db: string; name: string; uuid: string; indexes: Buffer; lazy_fields: string }
+      >('SELECT id, db, name, uuid, indexes, lazy_fields FROM collections ORDER BY id')
       .all();
-    const heads = this.db.prepare<[number], { id_key: string; pos: number; head: Buffer }>(
-      'SELECT id_key, pos, head FROM documents WHERE coll = ? ORDER BY pos',
-    );
-    const bodies = this.db.prepare<[number], { id_key: string; pos: number; body: Buffer }>(
-      'SELECT id_key, pos, body FROM documents WHERE coll = ? ORDER BY pos',
+    // The body column is read only for documents kept whole; a skeleton's body
+    // (its overflow pages) stays unread until something needs it.
+    const docs = this.db.prepare<
+      [number],
+      { id_key: string; pos: number; head: Buffer | null; body: Buffer | null }
+    >(
+      'SELECT id_key, pos, head, CASE WHEN head IS NULL THEN body END AS body FROM documents WHERE coll = ? ORDER BY pos',
     );
     let documents = 0;
     for (const row of rows) {
-      const journal = this.journalFor(row.id, row.name);
+      const lazy = new Set(JSON.parse(row.lazy_fields) as string[]);
+      const journal = this.journalFor(row.id, lazy);
       const coll = new Collection(row.db, row.name, { uuid: row.uuid, journal });
-      if (journal.bodiesOnDisk) {
-        for (const doc of heads.iterate(row.id)) {
-          coll.restoreDocument(doc.id_key, doc.pos, journal.skeleton(doc.id_key, decode(doc.head)));
-          documents++;
-        }
-      } else {
-        for (const doc of bodies.iterate(row.id)) {
-          coll.restoreDocument(doc.id_key, doc.pos, decode(doc.body));
-          documents++;
-        }
+      for (const doc of docs.iterate(row.id)) {
+        const kept = doc.head
+          ? journal.skeleton(doc.id_key, decode(doc.head))
+          : decode(doc.body ?? Buffer.alloc(0));
+        coll.restoreDocument(doc.id_key, doc.pos, kept);
+        documents++;
       }
       const specs = (decode(row.indexes).specs ?? []) as IndexSpec[];
       for (const spec of specs) coll.restoreIndex(spec);
@@ -213,7 +243,7 @@ export class SqlitePersistence implements StorePersistence {
   collectionCreated(db: string, name: string, uuid: string): CollectionJournal {
     this.begin();
     const result = this.statements.createColl.run(db, name, uuid, encode({ specs: [] }));
-    return this.journalFor(Number(result.lastInsertRowid), name);
+    return this.journalFor(Number(result.lastInsertRowid), new Set());
   }
 
   collectionDropped(db: string, name: string): void {
@@ -234,36 +264,75 @@ export class SqlitePersistence implements StorePersistence {
 
   private journalFor(
     collId: number,
-    name: string,
+    lazy: Set<string>,
   ): CollectionJournal & { skeleton(idKey: string, head: Doc): Doc } {
     const s = this.statements;
-    const lazy = keepsBodiesOnDisk(name);
+    const limit = this.lazyFieldBytes;
+    const encoded = new WeakMap<Doc, Encoded>();
+    const saveLazy = () => {
+      this.begin();
+      s.setLazyFields.run(JSON.stringify([...lazy]), collId);
+    };
     const loadBody = (idKey: string): Doc => {
       const row = s.body.get(collId, idKey);
       if (!row) {
         throw new MongoError(
           175,
-          `document ${idKey} of a GridFS chunk collection was removed while a cursor still pointed at it`,
+          `document ${idKey} was removed while a cursor still pointed at it`,
         );
       }
       return decode(row.body);
     };
     const skeleton = (idKey: string, head: Doc): Doc => bodyOnDisk(head, () => loadBody(idKey));
-    const headOf = (doc: Doc): Doc => {
-      const { [BODY_FIELD]: _body, ...head } = doc;
+    /** The skeleton of `doc` (undefined: nothing to leave out), noting new lazy fields. */
+    const headOf = (doc: Doc, pinned: ReadonlySet<string> | undefined): Doc | undefined => {
+      if (pinned === undefined) return undefined;
+      let head: Doc | undefined;
+      for (const [field, value] of Object.entries(doc)) {
+        if (pinned.has(field) || fieldBytes(value) <= limit) continue;
+        head ??= { ...doc };
+        delete head[field];
+        if (!lazy.has(field)) {
+          lazy.add(field);
+          saveLazy();
+        }
+      }
       return head;
     };
+    // Taken once: a document kept whole is its own key, and would otherwise
+    // keep its encoded bytes alive as long as it stays in the collection.
+    const bytesOf = (doc: Doc): Encoded => {
+      const bytes = encoded.get(doc);
+      if (!bytes) return { head: null, body: encode(doc) };
+      encoded.delete(doc);
+      return bytes;
+    };
     return {
-      bodiesOnDisk: lazy,
+      get lazyFields(): LazyFields {
+        return lazy;
+      },
       skeleton,
-      memoryForm: (idKey, doc) => (lazy ? skeleton(idKey, headOf(doc)) : doc),
+      memoryForm: (idKey, doc, pinned) => {
+        const body = encode(doc);
+        // A document that small has no field worth leaving on disk.
+        const head = body.length > limit ? headOf(doc, pinned) : undefined;
+        encoded.set(doc, { head: head ? encode(head) : null, body });
+        return head ? skeleton(idKey, head) : doc;
+      },
+      keptInMemory: (fields) => {
+        let changed = false;
+        for (const field of fields) changed = lazy.delete(field) || changed;
+        if (changed) saveLazy();
+      },
       inserted: (idKey, position, doc) => {
         this.begin();
-        s.insertDoc.run(collId, idKey, position, lazy ? encode(headOf(doc)) : null, encode(doc));
+        const { head, body } = bytesOf(doc);
+        s.insertDoc.run(collId, idKey, position, head, body);
       },
       replaced: (idKey, doc) => {
         this.begin();
-        s.replaceDoc.run(lazy ? encode(headOf(doc)) : null, encode(doc), collId, idKey);
+        const { head, body } = bytesOf(doc);
+        s.replaceDoc.run(head, body, collId, idKey);
       },
       removed: (idKey) => {
         this.begin();
@@ -315,4 +384,16 @@ export class SqlitePersistence implements StorePersistence {
     this.db.close();
     openHere.delete(this.dataDir);
   }
+}
+
+/**
+ * Schema 1 kept only GridFS chunk bodies on disk, by collection name; schema
+ * 2 records each collection's lazy fields. The chunks' skeletons stay as
+ * they are, and their `data` becomes a lazy field.
+ */
+function migrateFromSchema1(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(collections)').all();
+  if (!columns.some((column) => column.name === 'lazy_fields'))
+    db.exec("ALTER TABLE collections ADD COLUMN lazy_fields TEXT NOT NULL DEFAULT '[]'");
+  db.exec(`UPDATE collections SET lazy_fields = '["data"]' WHERE name LIKE '%.chunks'`);
 }

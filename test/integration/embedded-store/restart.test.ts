@@ -16,7 +16,7 @@ import {
   Timestamp,
   type Db,
 } from 'mongodb';
-import { serialize } from 'bson';
+import { serialize } from '../../../src/embedded-mongo/bson.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../../src/embedded-mongo/index.ts';
 import { waitUntil } from '../../support/wait.ts';
 import type { AnyDoc } from '../../conformance/harness.ts';

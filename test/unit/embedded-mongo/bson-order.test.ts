@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Binary, Double, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'bson';
+import {
+  Binary,
+  Double,
+  Long,
+  MaxKey,
+  MinKey,
+  ObjectId,
+  Timestamp,
+} from '../../../src/embedded-mongo/bson.ts';
 import { compareBson, sortDocuments, sortKey } from '../../../src/embedded-mongo/bson-order.ts';
 
 test('type order: MinKey < null < numbers < string < object < array < BinData < ObjectId < bool < Date < Timestamp < RegExp < MaxKey', () => {

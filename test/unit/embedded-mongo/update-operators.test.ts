@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Double, Long } from 'bson';
+import { Double, Long } from '../../../src/embedded-mongo/bson.ts';
 import { MongoError } from '../../../src/embedded-mongo/errors.ts';
 import { UpdateSpec } from '../../../src/embedded-mongo/update.ts';
 
