@@ -5,13 +5,19 @@
 // origin (plus the page's one import map, by hash), no inline script, no
 // plugins, no framing of the app, and requests only to this origin.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-const PUBLIC_DIR = join(import.meta.dirname, 'public');
+// The page's files are not TypeScript, so the compiled build (dist/src/web/)
+// has none: it serves them from the source tree beside it, as `npm start` and
+// the Docker image both ship src/.
+const PUBLIC_DIR = [
+  join(import.meta.dirname, 'public'),
+  join(import.meta.dirname, '..', '..', '..', 'src', 'web', 'public'),
+].find((dir) => existsSync(join(dir, 'index.html')));
 
 // The import map names these paths; each is the package's own browser ES module.
 const VENDOR: Record<string, string> = {
@@ -60,7 +66,9 @@ function secureHeaders(reply: FastifyReply, csp: string): void {
 }
 
 export function webAppRoutes() {
-  const html = readFileSync(join(PUBLIC_DIR, 'index.html'), 'utf8');
+  if (!PUBLIC_DIR) throw new Error("the web app's files (src/web/public) are missing");
+  const root = PUBLIC_DIR;
+  const html = readFileSync(join(root, 'index.html'), 'utf8');
   const csp = contentSecurityPolicy(importMapHash(html));
   const vendor = new Map(
     Object.entries(VENDOR).map(([file, specifier]) => [
@@ -87,7 +95,7 @@ export function webAppRoutes() {
       });
 
       await web.register(fastifyStatic, {
-        root: PUBLIC_DIR,
+        root,
         prefix: '/app/',
         // index.html is served at / only, with its policy.
         index: false,
