@@ -105,7 +105,8 @@ export function isHumanMessage(message: HumanFacts): boolean {
 type TriggerParticipant = Pick<
   ParticipantRecord,
   '_id' | 'type' | 'membership' | 'actor_id' | 'agent_trigger_policy' | 'agent_trigger_keywords'
->;
+> &
+  Partial<Pick<ParticipantRecord, 'notifications'>>;
 type TriggerAgent = Pick<
   AgentRecord,
   '_id' | 'name' | 'handle' | 'status' | 'trigger_policy' | 'trigger_keywords'
@@ -145,7 +146,11 @@ export function agentsToTrigger(input: AgentsToTriggerInput): AgentTrigger[] {
     if (!agent || agent.status !== 'active' || seen.has(agent._id)) continue;
     // Redundant with isHumanMessage today; kept so no future message kind lets an agent answer itself.
     if (message.author_id === agent._id || message.sender_id === agent._id) continue;
-    const policy = participant.agent_trigger_policy ?? agent.trigger_policy;
+    // A muted agent hears only what is addressed to it: a mention pierces the mute.
+    const policy =
+      participant.notifications === 'muted'
+        ? 'mention'
+        : (participant.agent_trigger_policy ?? agent.trigger_policy);
     const reason = matchReason(policy, text, participant, agent);
     if (reason === null) continue;
     seen.add(agent._id);

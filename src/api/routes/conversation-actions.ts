@@ -26,7 +26,7 @@ export function conversationActionRoutes(store: Store) {
       '/messaging/conversations/:id/actions/set-status',
       { preHandler: requirePermission('messaging:write') },
       async (request) => {
-        const { account_id } = principalOf(request);
+        const { account_id, actor_id } = principalOf(request);
         rejectUnknownParams(queryOf(request), ['include']);
         const include = includesOf(request);
         const { workflow_status: to } = validate('body', setStatusBody, request.body);
@@ -48,7 +48,7 @@ export function conversationActionRoutes(store: Store) {
             expected,
             move,
           );
-          if (updated) return renderConversation(store, account_id, updated, include);
+          if (updated) return renderConversation(store, account_id, updated, include, actor_id);
         }
         throw new ApiError(
           'conflict',
@@ -62,7 +62,7 @@ export function conversationActionRoutes(store: Store) {
       '/messaging/conversations/:id/actions/set-legal-hold',
       { preHandler: requirePermission('admin') },
       async (request) => {
-        const { account_id } = principalOf(request);
+        const { account_id, actor_id } = principalOf(request);
         rejectUnknownParams(queryOf(request), ['include']);
         const include = includesOf(request);
         const { legal_hold } = validate('body', setLegalHoldBody, request.body);
@@ -72,7 +72,7 @@ export function conversationActionRoutes(store: Store) {
           legal_hold,
         );
         if (!updated) throw notFound('conversation', request.params.id);
-        return renderConversation(store, account_id, updated, include);
+        return renderConversation(store, account_id, updated, include, actor_id);
       },
     );
   };

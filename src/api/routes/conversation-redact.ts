@@ -21,7 +21,7 @@ export function conversationRedactRoutes(store: Store) {
       '/messaging/conversations/:id/actions/redact',
       { preHandler: requirePermission('messaging:delete') },
       async (request) => {
-        const { account_id } = principalOf(request);
+        const { account_id, actor_id } = principalOf(request);
         const conversationId = request.params.id;
         rejectUnknownParams(queryOf(request), ['include']);
         const include = includesOf(request);
@@ -53,7 +53,7 @@ export function conversationRedactRoutes(store: Store) {
           { conversation: conversationId, messages: rewritten, files: plan.file_ids.length },
           'conversation redacted',
         );
-        return renderConversation(store, account_id, mark.conversation, include);
+        return renderConversation(store, account_id, mark.conversation, include, actor_id);
       },
     );
   };

@@ -44,7 +44,7 @@ export function conversationUpdateRoutes(store: Store) {
       '/messaging/conversations/:id',
       { preHandler: requirePermission('messaging:write') },
       async (request) => {
-        const { account_id } = principalOf(request);
+        const { account_id, actor_id } = principalOf(request);
         rejectUnknownParams(queryOf(request), ['include']);
         const include = includesOf(request);
         const body = validate('body', patchBody, request.body);
@@ -61,7 +61,7 @@ export function conversationUpdateRoutes(store: Store) {
         }
         const updated = await store.conversations.update(account_id, request.params.id, changes);
         if (!updated) throw notFound('conversation', request.params.id);
-        return renderConversation(store, account_id, updated, include);
+        return renderConversation(store, account_id, updated, include, actor_id);
       },
     );
   };

@@ -25,6 +25,8 @@ export async function renderConversations(
   accountId: string,
   conversations: readonly ConversationRecord[],
   include: Includes,
+  /** The caller's actor: `unread` is theirs. */
+  readerId?: string,
 ): Promise<ConversationJson[]> {
   const actorIds: Array<string | null> = [];
   for (const conversation of conversations) {
@@ -33,14 +35,19 @@ export async function renderConversations(
       for (const participant of conversation.participants) actorIds.push(participant.actor_id);
     }
   }
-  const [actors, lastMessages] = await Promise.all([
+  const [actors, lastMessages, unread] = await Promise.all([
     store.actors.getMany(accountId, actorIds),
     include.has('last_message') ? loadLastMessages(store, accountId, conversations) : undefined,
+    readerId === undefined
+      ? undefined
+      : store.readMarkers.unreadCounts(accountId, readerId, conversations),
   ]);
   return conversations.map((conversation) =>
     serializeConversation(conversation, {
       include,
       actors,
+      ...(unread ? { unread: unread.get(conversation._id) ?? 0 } : {}),
+      ...(readerId === undefined ? {} : { readerId }),
       lastMessage: conversation.last_message_id
         ? (lastMessages?.get(conversation.last_message_id) ?? null)
         : null,
@@ -53,8 +60,9 @@ export async function renderConversation(
   accountId: string,
   conversation: ConversationRecord,
   include: Includes,
+  readerId?: string,
 ): Promise<ConversationJson> {
-  const [json] = await renderConversations(store, accountId, [conversation], include);
+  const [json] = await renderConversations(store, accountId, [conversation], include, readerId);
   // One record in, one out: the fallback only satisfies the type checker.
   return json ?? serializeConversation(conversation);
 }

@@ -94,7 +94,7 @@ export function conversationReadRoutes(store: Store) {
         },
         page,
       );
-      const data = await renderConversations(store, account_id, result.items, include);
+      const data = await renderConversations(store, account_id, result.items, include, actor_id);
       const url = listUrl(LIST_PATH, {
         workflow_status: workflowStatus,
         audience,
@@ -108,12 +108,12 @@ export function conversationReadRoutes(store: Store) {
     });
 
     v1.get<{ Params: { id: string } }>('/messaging/conversations/:id', read, async (request) => {
-      const { account_id } = principalOf(request);
+      const { account_id, actor_id } = principalOf(request);
       const query = queryOf(request);
       rejectUnknownParams(query, ['include']);
       const include = includesOf(request);
       const conversation = await conversationOr404(store, account_id, request.params.id);
-      return renderConversation(store, account_id, conversation, include);
+      return renderConversation(store, account_id, conversation, include, actor_id);
     });
   };
 }

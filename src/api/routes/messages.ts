@@ -28,17 +28,30 @@ import { conversationOr404 } from './conversation-view.ts';
 
 const LIST_PARAMS = ['status', ...PAGE_PARAMS];
 
-/** Messages with sender and author loaded in one actors.getMany call. */
+/**
+ * Messages with the messages they reply to, and every sender and author, in
+ * one messageLookups.getMany and one actors.getMany call.
+ */
 export async function renderMessages(
   store: Store,
   accountId: string,
   messages: readonly MessageRecord[],
 ): Promise<MessageJson[]> {
+  const repliedTo = await store.messageLookups.getMany(
+    accountId,
+    messages.map((m) => m.reply_to_id),
+  );
+  const byId = new Map(repliedTo.map((m) => [m._id, m]));
   const actors = await store.actors.getMany(
     accountId,
-    messages.flatMap((m) => [m.sender_id, m.author_id]),
+    [...messages, ...repliedTo].flatMap((m) => [m.sender_id, m.author_id]),
   );
-  return messages.map((message) => serializeMessage(message, { actors }));
+  return messages.map((message) =>
+    serializeMessage(message, {
+      actors,
+      replyTo: message.reply_to_id ? (byId.get(message.reply_to_id) ?? null) : null,
+    }),
+  );
 }
 
 export function messageReadRoutes(store: Store) {

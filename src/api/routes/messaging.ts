@@ -5,7 +5,9 @@ import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
+import { participantSettingRoutes } from './participant-settings.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
 import { messageActionRoutes, type MessageActionDeps } from './message-actions.ts';
@@ -23,6 +25,8 @@ export function messagingRoutes(
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
     conversationRedactRoutes(store),
+    conversationMarkReadRoutes(store),
+    participantSettingRoutes(store),
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),

@@ -63,7 +63,13 @@ export function participantRoutes(deps: AgentApiDeps) {
     // Realtime is best effort (the publisher swallows Redis errors).
     await publisher.publish({ type: 'conversation.updated', conversation_id: conversation._id });
     const include = new Set(includesOf(request)).add('participants');
-    return renderConversation(store, conversation.account_id, conversation, include);
+    return renderConversation(
+      store,
+      conversation.account_id,
+      conversation,
+      include,
+      principalOf(request).actor_id,
+    );
   }
 
   return (v1: FastifyInstance): void => {

@@ -32,6 +32,7 @@ import {
 } from '../../store/index.ts';
 import { recordEffects, settleDuplicate, type SettledDuplicate } from './effects.ts';
 import { findCase, threadingMessages } from './find-case.ts';
+import { repliedMessageId } from './reply-to.ts';
 import { openCase, participantOf } from './open-case.ts';
 import { quarantine, type Quarantined } from './quarantine.ts';
 import { inboundMessage } from './message-input.ts';
@@ -212,6 +213,7 @@ export async function ingestEmail(
             decision,
             conversation,
             participantId: participant?._id ?? null,
+            replyToId: repliedMessageId(email, known, conversation._id),
             rawSourceId,
             bodies,
             fromSelf: Boolean(own),

@@ -12,6 +12,8 @@ export function inboundMessage(input: {
   decision: NewMailDecision;
   conversation: ConversationRecord;
   participantId: string | null;
+  /** The stored message this mail answers (reply-to.ts), or null. */
+  replyToId: string | null;
   rawSourceId: string;
   /** The bodies as stored: inline up to the cap, the rest in GridFS (large-bodies.ts). */
   bodies: Pick<StoredBodies, 'body' | 'html' | 'text_new' | 'body_files'>;
@@ -36,6 +38,7 @@ export function inboundMessage(input: {
     subject: email.subject || null,
     mailbox_id: input.mailboxKey,
     participant_id: input.participantId,
+    reply_to_id: input.replyToId,
     raw_source_id: input.rawSourceId,
     parse_error: email.parse_error,
     ingest_pending_since: input.pendingSince,

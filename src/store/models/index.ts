@@ -9,6 +9,7 @@ import type { ApiKeyRecord } from '../records/api-key.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
+import type { ReadMarkerRecord } from '../records/read-marker.ts';
 import type { UserRecord } from '../records/user.ts';
 import { accountSchema } from './account.ts';
 import { actorSchema } from './actor.ts';
@@ -20,6 +21,7 @@ import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
+import { readMarkerSchema } from './read-marker.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
 import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
 import { userSchema } from './user.ts';
@@ -38,6 +40,7 @@ export interface Models {
   Setting: Model<SettingRecord>;
   WebSession: Model<WebSessionRecord>;
   User: Model<UserRecord>;
+  ReadMarker: Model<ReadMarkerRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -55,5 +58,6 @@ export function createModels(connection: Connection): Models {
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
     WebSession: connection.model<WebSessionRecord>('WebSession', webSessionSchema),
     User: connection.model<UserRecord>('User', userSchema),
+    ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
   };
 }

@@ -122,6 +122,12 @@ messageSchema.index(
 // Threading: In-Reply-To / References point at message ids across mailboxes;
 // the dedupe reads a mailbox's copies of an id through it too.
 messageSchema.index({ account_id: 1, 'email.message_id': 1 });
+// Unread per reader: the reader's own sent messages after their read marker
+// (store/repositories/read-markers.ts), an index range of those messages only.
+messageSchema.index(
+  { conversation_id: 1, author_id: 1, sequence: 1 },
+  { partialFilterExpression: whenType('sequence', 'number') },
+);
 messageSchema.index({ conversation_id: 1, status: 1, created_at: 1 });
 // The reconciler: scheduled messages that are due.
 messageSchema.index({ status: 1, scheduled_at: 1 });

@@ -20,6 +20,7 @@ import { createApprovalRepository } from './approval.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createWebSessionsRepository } from './web-sessions.ts';
+import { createReadMarkersRepository } from './read-markers.ts';
 import { createUsersRepository } from './users.ts';
 
 export function createRepositories(models: Models) {
@@ -45,6 +46,7 @@ export function createRepositories(models: Models) {
     settings: createSettingsRepository(models),
     webSessions: createWebSessionsRepository(models),
     users: createUsersRepository(models),
+    readMarkers: createReadMarkersRepository(models),
   };
 }
 

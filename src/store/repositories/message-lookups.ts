@@ -9,6 +9,15 @@ const MAX_CHANGED = 500;
 
 export function createMessageLookups({ Message }: Models) {
   return {
+    /** Messages by id in one account (the reply_to expansion); unknown ids are absent. */
+    async getMany(accountId: string, ids: Iterable<string | null>): Promise<MessageRecord[]> {
+      const wanted = [...new Set([...ids].filter((id): id is string => Boolean(id)))];
+      if (wanted.length === 0) return [];
+      return Message.find({ _id: { $in: wanted }, account_id: accountId })
+        .lean<MessageRecord[]>()
+        .exec();
+    },
+
     /** The message a client already posted with this client_message_id (the dedupe key). */
     async findByClientMessageId(
       accountId: string,

@@ -21,6 +21,20 @@ export type AddParticipantResult =
   | { outcome: 'already_participant'; participant_id: string }
   | { outcome: 'not_found' };
 
+/** What a member's settings may change to (membership: leave or hide/unhide). */
+export type ParticipantChanges = Partial<
+  Pick<
+    ParticipantRecord,
+    'role' | 'notifications' | 'membership' | 'agent_trigger_policy' | 'agent_trigger_keywords'
+  >
+>;
+
+export type UpdateParticipantResult =
+  | { outcome: 'updated'; conversation: ConversationRecord }
+  | { outcome: 'not_member'; membership: ParticipantRecord['membership'] }
+  | { outcome: 'participant_not_found' }
+  | { outcome: 'not_found' };
+
 export type RemoveParticipantResult =
   | { outcome: 'removed' | 'already_removed'; conversation: ConversationRecord }
   | { outcome: 'not_removable'; type: ParticipantRecord['type'] }
@@ -115,6 +129,40 @@ export function createParticipantsRepository({ Conversation }: Models) {
         // The member was removed or pushed between our updates: decide again.
       }
       throw new Error(`participant ${spec.actor_id} kept changing while being added`);
+    },
+
+    /**
+     * Change a current member's settings in one positional update; a member
+     * who left or was removed is not changed (they rejoin through add).
+     */
+    async update(
+      accountId: string,
+      conversationId: string,
+      participantId: string,
+      changes: ParticipantChanges,
+    ): Promise<UpdateParticipantResult> {
+      const set: Record<string, unknown> = {};
+      for (const [field, value] of Object.entries(changes)) {
+        if (value !== undefined) set[`participants.$.${field}`] = value;
+      }
+      const updated = await Conversation.findOneAndUpdate(
+        {
+          ...scope(accountId, conversationId),
+          participants: { $elemMatch: { _id: participantId, membership: { $in: [...MEMBER] } } },
+        },
+        { $set: set },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+      if (updated) return { outcome: 'updated', conversation: updated };
+      const current = await Conversation.findOne(scope(accountId, conversationId))
+        .lean<ConversationRecord>()
+        .exec();
+      if (!current) return { outcome: 'not_found' };
+      const participant = current.participants.find((p) => p._id === participantId);
+      if (!participant) return { outcome: 'participant_not_found' };
+      return { outcome: 'not_member', membership: participant.membership };
     },
 
     /** Mark a user or agent member `removed`; repeating it answers `already_removed`. */

@@ -1,10 +1,12 @@
 import type { ActorRecord } from '../records/actor.ts';
+import type { CustomerRef } from '../records/conversation.ts';
 import type { ActorType } from '../records/enums.ts';
 
 export interface ActorJson {
   id: string;
   object: 'actor';
-  type: ActorType;
+  /** `customer`: the external party of a case (no stored actor; see customerActor). */
+  type: ActorType | 'customer';
   name: string | null;
   handle: string | null;
   avatar_url: string | null;
@@ -21,6 +23,25 @@ export function serializeActor(actor: ActorRecord): ActorJson {
     handle: actor.handle,
     // The seed: only populated for user actors.
     avatar_url: actor.type === 'user' ? actor.avatar_url : null,
+    role: null,
+  };
+}
+
+/**
+ * A case's customer in the actor shape: the sender of their mail and the
+ * actor of their participant. Customers have no stored actor (they are no
+ * account's users): the id is their participant's, name and handle (the
+ * address) come from what Postroom stored of them, so redacting those erases
+ * this too.
+ */
+export function customerActor(participantId: string, customer: CustomerRef): ActorJson {
+  return {
+    id: participantId,
+    object: 'actor',
+    type: 'customer',
+    name: customer.name,
+    handle: customer.address,
+    avatar_url: null,
     role: null,
   };
 }

@@ -32,12 +32,15 @@ export interface ConversationJson {
   assignee: ActorJson | null;
   participants: ListJson<ParticipantJson> | null;
   topic: EntityJson | null;
+  /** Sent messages the caller has not read, their own not counted. */
   unread: number;
   last_message_at: string | null;
   last_message: MessageJson | null;
   created_at: string;
   updated_at: string;
   // Extras beyond the seed:
+  /** Seed B's name for `unread`. */
+  unread_message_count: number;
   case_number: number;
   priority: Priority;
   is_spam: boolean;
@@ -56,6 +59,10 @@ export interface ConversationRelated {
   /** Loaded actors: the assignee's and the participants' (when included). */
   actors?: ReadonlyMap<string, ActorRecord>;
   lastMessage?: MessageRecord | null;
+  /** The caller's unread count (store.readMarkers.unreadCounts). */
+  unread?: number;
+  /** The caller's actor: their hidden membership makes `status` hidden (seed). */
+  readerId?: string;
 }
 
 // Members who still belong to the conversation: the seed lists "the active
@@ -78,6 +85,9 @@ export function serializeConversation(
     include.has('last_message') && related.lastMessage
       ? serializeMessage(related.lastMessage)
       : null;
+  // Without a caller (a realtime update fanned out to everyone), the stored
+  // count of customer mail not yet read by anyone.
+  const unread = related.unread ?? conversation.unread;
   return {
     id: conversation._id,
     object: 'conversation',
@@ -86,18 +96,19 @@ export function serializeConversation(
     title: conversation.title,
     workflow_status: conversation.workflow_status,
     group: null,
-    status: conversation.status,
+    status: hiddenFor(conversation, related.readerId) ? 'hidden' : conversation.status,
     legal_hold: conversation.legal_hold,
     assignee: include.has('assignee')
       ? actorOrNull(conversation.assignee_id, related.actors)
       : null,
     participants,
     topic: serializeEntity(conversation.topic),
-    unread: conversation.unread,
+    unread,
     last_message_at: isoDate(conversation.last_message_at),
     last_message: lastMessage,
     created_at: isoDate(conversation.created_at),
     updated_at: isoDate(conversation.updated_at),
+    unread_message_count: unread,
     case_number: conversation.case_number,
     priority: conversation.priority,
     is_spam: conversation.is_spam,
@@ -109,4 +120,12 @@ export function serializeConversation(
     last_message_id: conversation.last_message_id,
     redacted_at: isoDate(conversation.redacted_at),
   };
+}
+
+/** Whether the caller is a member who hid the conversation from their own list. */
+function hiddenFor(conversation: ConversationRecord, readerId: string | undefined): boolean {
+  if (readerId === undefined) return false;
+  return conversation.participants.some(
+    (p) => p.actor_id === readerId && p.membership === 'hidden',
+  );
 }

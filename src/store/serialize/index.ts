@@ -1,6 +1,6 @@
 // Pure functions from stored records (plus already-loaded related records) to
 // the seed API JSON. No I/O: callers load what an include[] asks for.
-export { serializeActor, actorOrNull, type ActorJson } from './actor.ts';
+export { serializeActor, actorOrNull, customerActor, type ActorJson } from './actor.ts';
 export { serializeAgentRun, type AgentRunJson } from './agent-run.ts';
 export { serializeAttachment, attachmentUrl, type AttachmentJson } from './attachment.ts';
 export {

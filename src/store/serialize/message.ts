@@ -8,7 +8,7 @@ import type {
   Visibility,
 } from '../records/enums.ts';
 import type { MessageRecord } from '../records/message.ts';
-import { actorOrNull, type ActorJson } from './actor.ts';
+import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { serializeAgentRun, type AgentRunJson } from './agent-run.ts';
 import { serializeAttachment, type AttachmentJson } from './attachment.ts';
 import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';
@@ -29,8 +29,8 @@ export interface MessageJson {
   sender: ActorJson | null;
   author: ActorJson | null;
   attachments: ListJson<AttachmentJson>;
-  /** The seed: always null here (see reply_to_id). */
-  reply_to: null;
+  /** The message this one answers (one level: its own reply_to is null); see reply_to_id. */
+  reply_to: MessageJson | null;
   resource: EntityJson | null;
   channel: Channel;
   scheduled_at: string | null;
@@ -79,6 +79,8 @@ export interface MessageRelated {
   actors?: ReadonlyMap<string, ActorRecord>;
   /** The run that produced the message, when the caller expanded it. */
   agentRun?: AgentRunRecord | null;
+  /** The message reply_to_id names, when the caller loaded it. */
+  replyTo?: MessageRecord | null;
 }
 
 export function serializeMessage(
@@ -99,10 +101,15 @@ export function serializeMessage(
     sequence: message.sequence ?? null,
     body: message.body,
     subject: message.subject,
-    sender: actorOrNull(message.sender_id, related.actors),
+    sender: actorOrNull(message.sender_id, related.actors) ?? customerSender(message),
     author: actorOrNull(message.author_id, related.actors),
     attachments: list(message.attachments.map((a) => serializeAttachment(a, message.created_at))),
-    reply_to: null,
+    reply_to:
+      related.replyTo && related.replyTo._id === message.reply_to_id
+        ? serializeMessage(related.replyTo, {
+            ...(related.actors ? { actors: related.actors } : {}),
+          })
+        : null,
     resource: serializeEntity(message.resource),
     channel: message.channel,
     scheduled_at: isoDate(message.scheduled_at),
@@ -146,4 +153,16 @@ export function serializeMessage(
       : null,
     redacted_at: isoDate(message.redacted_at),
   };
+}
+
+/** An inbound customer mail's sender: the customer, as their participant on the case. */
+function customerSender(message: MessageRecord): ActorJson | null {
+  const from = message.email?.from;
+  if (message.kind !== 'email' || message.sender_id !== null || !message.participant_id)
+    return null;
+  if (!from || message.email?.from_self) return null;
+  return customerActor(message.participant_id, {
+    name: from.name,
+    address: from.address.toLowerCase(),
+  });
 }

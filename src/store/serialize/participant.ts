@@ -7,7 +7,7 @@ import type {
   ParticipantType,
   TriggerPolicy,
 } from '../records/enums.ts';
-import { actorOrNull, type ActorJson } from './actor.ts';
+import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { isoDate } from './common.ts';
 
 export interface ParticipantJson {
@@ -23,6 +23,8 @@ export interface ParticipantJson {
   // Extras beyond the seed:
   /** For `type: customer`: who the customer is (they have no actor). */
   customer: CustomerRef | null;
+  /** The actor's handle; for a customer, their email address. */
+  handle: string | null;
   actor_id: string | null;
   joined_at: string;
 }
@@ -33,6 +35,9 @@ export function serializeParticipant(
   actors?: ReadonlyMap<string, ActorRecord>,
 ): ParticipantJson {
   const isAgent = participant.type === 'agent';
+  const actor = participant.customer
+    ? customerActor(participant._id, participant.customer)
+    : actorOrNull(participant.actor_id, actors);
   return {
     id: participant._id,
     object: 'conversation_participant',
@@ -40,12 +45,13 @@ export function serializeParticipant(
     role: participant.role,
     membership: participant.membership,
     notifications: participant.notifications,
-    actor: actorOrNull(participant.actor_id, actors),
+    actor,
     agent_trigger_policy: isAgent ? participant.agent_trigger_policy : null,
     agent_trigger_keywords: isAgent ? [...participant.agent_trigger_keywords] : [],
     customer: participant.customer
       ? { name: participant.customer.name, address: participant.customer.address }
       : null,
+    handle: actor?.handle ?? null,
     actor_id: participant.actor_id,
     joined_at: isoDate(participant.joined_at),
   };

@@ -1,6 +1,6 @@
 // Users through the real runtime (api role): an account with bootstrap users,
 // a bare admin key, keys that act as users, and a second account.
-import { userIdFor } from '../../../src/store/index.ts';
+import { agentIdFor, userIdFor } from '../../../src/store/index.ts';
 import {
   TEST_API_KEY,
   dropDatabase,
@@ -13,6 +13,7 @@ export const ACME = 'acme';
 export const GLOBEX = 'globex';
 export const ROBIN = userIdFor(ACME, 'robin');
 export const SAM = userIdFor(ACME, 'sam');
+export const HELPER = agentIdFor(ACME, 'helper');
 export const ROBIN_PASSWORD = 'correct horse battery';
 
 export const KEYS = {
@@ -28,7 +29,8 @@ export const KEYS = {
 
 const ALL = ['messaging:read', 'messaging:write', 'messaging:approve', 'messaging:delete', 'admin'];
 
-export function usersConfig(): unknown {
+/** `mailboxes`: per account id, the mailboxes to give it (drop folders, say). */
+export function usersConfig(mailboxes: Record<string, unknown[]> = {}): unknown {
   return {
     accounts: [
       {
@@ -51,19 +53,33 @@ export function usersConfig(): unknown {
           { name: 'sam', key: KEYS.sam, permissions: ALL, user: 'sam' },
           { name: 'reader', key: KEYS.reader, permissions: ['messaging:read'] },
         ],
+        agents: [
+          {
+            id: 'helper',
+            name: 'Helper',
+            handle: 'helper',
+            provider: { type: 'template', template: 'Hi' },
+            trigger_policy: 'mention',
+          },
+        ],
+        mailboxes: mailboxes[ACME] ?? [],
       },
       {
         id: GLOBEX,
         name: 'Globex',
         users: [{ id: 'robin', name: 'Robin Globex', email: 'robin@acme.test' }],
         api_keys: [{ name: 'admin', key: KEYS.globex, permissions: ALL }],
+        mailboxes: mailboxes[GLOBEX] ?? [],
       },
     ],
   };
 }
 
-export function startUsersRuntime(): Promise<TestRuntime> {
-  return startTestRuntime(usersConfig(), { roles: 'api' });
+export function startUsersRuntime(
+  mailboxes: Record<string, unknown[]> = {},
+  roles = 'api',
+): Promise<TestRuntime> {
+  return startTestRuntime(usersConfig(mailboxes), { roles });
 }
 
 export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {

@@ -258,3 +258,20 @@ describe('agentsToTrigger: who is eligible', () => {
     }
   });
 });
+
+describe('agentsToTrigger: a muted agent participant', () => {
+  for (const policy of TRIGGER_POLICIES) {
+    test(`${policy}: only a mention pierces the mute`, () => {
+      const drafter = agent({ trigger_policy: policy, trigger_keywords: ['refund'] });
+      const muted = { ...agentParticipant(drafter._id), notifications: 'muted' as const };
+      const input = { message: customerMail, agents: [drafter], participants: [muted] };
+      assert.deepEqual(
+        agentsToTrigger({ ...input, text: 'can we refund this?' }),
+        [],
+        'a keyword or "always" does not wake it',
+      );
+      const [mentioned] = agentsToTrigger({ ...input, text: '@drafter can we refund this?' });
+      assert.equal(mentioned?.reason, 'mentioned');
+    });
+  }
+});

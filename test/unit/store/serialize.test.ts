@@ -20,6 +20,7 @@ function assertKeys(value: object, seed: readonly string[], extras: readonly str
 }
 
 const CONVERSATION_EXTRAS = [
+  'unread_message_count',
   'case_number',
   'priority',
   'is_spam',
@@ -31,7 +32,7 @@ const CONVERSATION_EXTRAS = [
   'last_message_id',
   'redacted_at',
 ];
-const PARTICIPANT_EXTRAS = ['customer', 'actor_id', 'joined_at'];
+const PARTICIPANT_EXTRAS = ['customer', 'handle', 'actor_id', 'joined_at'];
 const MESSAGE_EXTRAS = [
   'conversation_id',
   'sender_id',
@@ -138,7 +139,17 @@ describe('serializers', () => {
       ['par_customer', 'par_agent'],
     );
     const [customer, agent] = json.participants.data;
-    assert.equal(customer?.actor, null);
+    // A customer has no stored actor: theirs is made from the participant.
+    assert.deepEqual(customer?.actor, {
+      id: 'par_customer',
+      object: 'actor',
+      type: 'customer',
+      name: 'Carol',
+      handle: 'carol@example.test',
+      avatar_url: null,
+      role: null,
+    });
+    assert.equal(customer?.handle, 'carol@example.test');
     assert.deepEqual(customer?.customer, { name: 'Carol', address: 'carol@example.test' });
     assert.equal(agent?.actor?.id, 'agt_acme_drafter');
     assert.equal(agent?.agent_trigger_policy, 'keyword');
@@ -185,7 +196,10 @@ describe('serializers', () => {
     assert.equal(json.conversation, null);
     assert.equal(json.reply_to, null);
     assert.equal(json.agent_run, null);
-    assert.equal(json.sender, null);
+    // An inbound customer mail: the customer, as their participant.
+    assert.equal(json.sender?.type, 'customer');
+    assert.equal(json.sender?.handle, 'carol@example.test');
+    assert.equal(json.author, null);
     assert.equal(json.client_message_id, null);
     assert.equal(json.sequence, 1);
     assertKeys(json.attachments, SEED_FIELDS.list, []);
