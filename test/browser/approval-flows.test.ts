@@ -111,7 +111,9 @@ describe('the approval inbox in a browser', () => {
         'Hello Jane, thank you for your patience. Your parcel left our warehouse this morning and should arrive tomorrow.';
       harness.model.enqueue({ kind: 'stream', tokens: tokensOf(reply), delayMs: 120 });
       const conversationId = await customerMail(harness, { subject: 'Streaming please' });
-      // The list updates through the account's event stream, without a reload.
+      // The list updates through the account's event stream, without a reload,
+      // and counts the customer's mail as unread for this user.
+      await caseRow(page, conversationId).locator('.badge.unread').waitFor();
       await caseRow(page, conversationId).click();
       await page.getByRole('heading', { name: 'Streaming please' }).waitFor();
       const draftBody = page.locator('.draft-body');
@@ -136,6 +138,8 @@ describe('the approval inbox in a browser', () => {
       await page.locator('.badge.streaming').waitFor({ state: 'detached' });
       assert.equal(await draftBody.textContent(), reply);
       await caseRow(page, conversationId).filter({ hasText: 'Needs approval' }).waitFor();
+      // Opening the case read it.
+      await caseRow(page, conversationId).locator('.badge.unread').waitFor({ state: 'detached' });
       await checkAccessibility(page, 'a case with its draft');
     });
   });

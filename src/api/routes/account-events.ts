@@ -36,11 +36,22 @@ export function accountEventRoutes(deps: AgentApiDeps) {
     v1.addHook('onClose', async () => hub.close());
 
     /** The conversation as the account sees it, rendered once per event for all its clients. */
-    const render = (accountId: string, { id, event }: PublishedEvent): Promise<StepResult> =>
-      hub.shared(`${accountId}|${id}`, async () => {
+    // `unread` is the caller's, so the render is shared per reader, not per account.
+    const render = (
+      accountId: string,
+      readerId: string,
+      { id, event }: PublishedEvent,
+    ): Promise<StepResult> =>
+      hub.shared(`${accountId}|${readerId}|${id}`, async () => {
         const conversation = await store.conversations.get(accountId, event.conversation_id);
         if (!conversation) return null;
-        const data = await renderConversation(store, accountId, conversation, LIST_INCLUDES);
+        const data = await renderConversation(
+          store,
+          accountId,
+          conversation,
+          LIST_INCLUDES,
+          readerId,
+        );
         if (deps.urlSigner) signAttachmentUrls(data, accountId, deps.urlSigner);
         return { id, event: 'conversation.updated', data };
       });
@@ -49,7 +60,7 @@ export function accountEventRoutes(deps: AgentApiDeps) {
       '/messaging/events',
       { preHandler: requirePermission('messaging:read') },
       async (request, reply) => {
-        const { account_id } = principalOf(request);
+        const { account_id, actor_id } = principalOf(request);
         rejectUnknownParams(queryOf(request), []);
         reply.hijack();
         const stream = new SseStream(reply.raw, {
@@ -62,7 +73,7 @@ export function accountEventRoutes(deps: AgentApiDeps) {
           allConversationsPattern(deps.prefix),
           (published) => {
             if (published.event.type === 'message.delta') return;
-            stream.enqueue(() => render(account_id, published));
+            stream.enqueue(() => render(account_id, actor_id, published));
           },
         );
         stream.enqueue(async () => {

@@ -84,8 +84,25 @@ function useCase(id) {
   return { conversation, messages, error, reload, upsert };
 }
 
+/** Mark what is on screen read, and tell the inbox (its row's unread count drops). */
+function useMarkRead(id, messages) {
+  const upTo = messages.reduce((max, m) => Math.max(max, m.sequence ?? 0), 0);
+  useEffect(() => {
+    if (upTo === 0) return;
+    api(`/v1/messaging/conversations/${enc(id)}/actions/mark-read`, {
+      method: 'POST',
+      body: { up_to_sequence: upTo },
+    }).then(
+      (conversation) =>
+        window.dispatchEvent(new CustomEvent('postroom:conversation', { detail: conversation })),
+      () => undefined,
+    );
+  }, [id, upTo]);
+}
+
 export function CaseView({ id, session, actionsRef, onClose }) {
   const { conversation, messages, error, reload, upsert } = useCase(id);
+  useMarkRead(id, messages);
   const [editing, setEditing] = useState(null);
   const [rejecting, setRejecting] = useState(false);
   const [busy, setBusy] = useState(false);

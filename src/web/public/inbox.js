@@ -68,8 +68,7 @@ export function useInbox(filters, session) {
       if (dropped) void reload();
       dropped = false;
     });
-    source.addEventListener('conversation.updated', (event) => {
-      const conversation = JSON.parse(event.data);
+    const update = (conversation) => {
       const current = filtersRef.current;
       if (current.q.trim()) {
         void reload();
@@ -80,8 +79,20 @@ export function useInbox(filters, session) {
         if (!matches(conversation, current, session)) return others;
         return [...others, conversation].sort(inboxOrder);
       });
-    });
-    return () => source.close();
+    };
+    source.addEventListener('conversation.updated', (event) => update(JSON.parse(event.data)));
+    // The case view marked a case read: its row's unread count changes.
+    const onLocal = (event) =>
+      setRows((previous) =>
+        previous.map((row) =>
+          row.id === event.detail.id ? { ...row, unread: event.detail.unread } : row,
+        ),
+      );
+    window.addEventListener('postroom:conversation', onLocal);
+    return () => {
+      source.close();
+      window.removeEventListener('postroom:conversation', onLocal);
+    };
   }, [reload, session]);
 
   return { rows, error, loaded, reload };
