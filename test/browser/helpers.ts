@@ -91,12 +91,7 @@ export async function startWebHarness(): Promise<WebHarness> {
       },
     ],
   });
-  const browser = await chromium.launch({
-    executablePath: process.env.POSTROOM_TEST_CHROMIUM ?? '/usr/bin/chromium',
-    // As root, chromium's own sandbox cannot start.
-    args: ['--no-sandbox'],
-    headless: true,
-  });
+  const browser = await launchChromium();
   return {
     runtime,
     smtp,
@@ -112,6 +107,16 @@ export async function startWebHarness(): Promise<WebHarness> {
       await dropDatabase(runtime.mongoUri);
     },
   };
+}
+
+/** Debian's chromium (installed by the test services), headless. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.POSTROOM_TEST_CHROMIUM ?? '/usr/bin/chromium',
+    // As root, chromium's own sandbox cannot start.
+    args: ['--no-sandbox'],
+    headless: true,
+  });
 }
 
 let dropped = 0;
@@ -139,7 +144,7 @@ export async function customerMail(
  * saved to a temp dir and its path printed, then the error is rethrown.
  */
 export async function withPage(
-  harness: WebHarness,
+  harness: Pick<WebHarness, 'browser'>,
   name: string,
   body: (page: Page) => Promise<void>,
   viewport = { width: 1280, height: 800 },
