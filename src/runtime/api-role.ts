@@ -29,6 +29,7 @@ export async function startApiRole(context: RuntimeContext): Promise<void> {
       sessionRoutes({
         sessions: store.webSessions,
         verifyPassword: verifyPassword(store),
+        userOf: sessionUser(store),
         limiter: redisSignInLimiter(
           redis,
           env.POSTROOM_QUEUE_PREFIX,

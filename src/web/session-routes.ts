@@ -9,7 +9,7 @@ import type { Permission } from '../config/bootstrap-schema.ts';
 import { ApiError } from '../api/errors.ts';
 import { validate } from '../api/validate.ts';
 import type { NewWebSession, WebSessionRecord } from '../store/repositories/web-sessions.ts';
-import { CSRF_HEADER, csrfTokenMatches } from './session-auth.ts';
+import { CSRF_HEADER, csrfTokenMatches, type SessionUser } from './session-auth.ts';
 import {
   clearSessionCookie,
   sessionTokenOf,
@@ -45,6 +45,7 @@ export interface SessionRoutesDeps {
   sessions: WebSessions;
   verifyPassword: VerifyPassword;
   limiter: SignInLimiter;
+  userOf: SessionUser;
   cookieSecurity: CookieSecurity;
   ttlMs: number;
 }
@@ -54,7 +55,10 @@ const signInBody = z.strictObject({
   password: z.string().min(1, 'the password is required').max(1024),
 });
 
-function sessionJson(session: WebSessionRecord) {
+function sessionJson(
+  session: WebSessionRecord,
+  permissions: readonly Permission[] = session.permissions,
+) {
   return {
     object: 'session',
     user: {
@@ -63,7 +67,7 @@ function sessionJson(session: WebSessionRecord) {
       account_id: session.account_id,
       name: session.name,
       email: session.email,
-      permissions: session.permissions,
+      permissions,
     },
     csrf_token: session.csrf_token,
     expires_at: session.expires_at.toISOString(),
@@ -137,8 +141,11 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
     v1.get('/sessions/current', async (request) => {
       const token = sessionTokenOf(request);
       const session = token ? await deps.sessions.findByToken(token) : null;
-      if (!session) throw new ApiError('authentication_required', 'no_session', 'not signed in');
-      return sessionJson(session);
+      // The user as they are now: disabled means signed out, permissions are current.
+      const principal = session ? await deps.userOf(session.account_id, session.user_id) : null;
+      if (!session || !principal)
+        throw new ApiError('authentication_required', 'no_session', 'not signed in');
+      return sessionJson(session, principal.permissions);
     });
 
     v1.delete('/sessions/current', async (request, reply) => {

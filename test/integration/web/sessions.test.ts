@@ -262,6 +262,10 @@ describe('web app sessions', () => {
       headers: { cookie: session.cookie },
     });
     assert.equal(await errorOf(after, 401), 'missing_api_key');
+    const current = await fetch(`${runtime.api}/v1/sessions/current`, {
+      headers: { cookie: session.cookie },
+    });
+    assert.equal(await errorOf(current, 401), 'no_session');
   });
 
   test('a cookie never rescues a bad bearer key, nor lends its account to another key', async () => {
