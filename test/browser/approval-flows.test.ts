@@ -109,7 +109,7 @@ describe('the approval inbox in a browser', () => {
       await signIn(harness, page);
       const reply =
         'Hello Jane, thank you for your patience. Your parcel left our warehouse this morning and should arrive tomorrow.';
-      harness.model.enqueue({ kind: 'stream', tokens: tokensOf(reply), delayMs: 120 });
+      harness.model.enqueue({ kind: 'stream', tokens: tokensOf(reply), delayMs: 200 });
       const conversationId = await customerMail(harness, { subject: 'Streaming please' });
       // The list updates through the account's event stream, without a reload,
       // and counts the customer's mail as unread for this user.

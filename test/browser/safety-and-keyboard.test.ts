@@ -156,7 +156,10 @@ describe('safety and keyboard in a browser', () => {
       await page.keyboard.press('e');
       const editor = page.getByLabel('Edit the draft');
       await editor.waitFor();
-      assert.equal(await editor.evaluate((el) => el === el.ownerDocument.activeElement), true);
+      // The editor takes the focus once it has rendered.
+      await waitUntil(() => editor.evaluate((el) => el === el.ownerDocument.activeElement), {
+        what: 'the draft editor to have the focus',
+      });
       await editor.fill('Sent from the keyboard.');
       await page.keyboard.press('Escape');
       await page.keyboard.press('a');
