@@ -246,15 +246,28 @@ async function both(): Promise<void> {
   );
   console.log(
     table([
-      ['', 'messages/s', 'each run', 'peak RSS MiB', 'end RSS MiB'],
-      ['disk (SQLite)', fixed(disk.rate, 1), disk.all, fixed(disk.peak, 0), fixed(disk.end, 0)],
-      ['memory', fixed(memory.rate, 1), memory.all, fixed(memory.peak, 0), fixed(memory.end, 0)],
+      ['', 'messages/s', 'each run', 'peak RSS MiB', 'end RSS MiB', 'idle RSS MiB'],
+      ...[
+        ['disk (SQLite)', disk],
+        ['memory', memory],
+      ].map(([label, r]) => {
+        const row = r as typeof disk;
+        return [
+          label as string,
+          fixed(row.rate, 1),
+          row.all,
+          fixed(row.peak, 0),
+          fixed(row.end, 0),
+          fixed(row.idle, 0),
+        ];
+      }),
       [
         'ratio disk/memory',
         `${fixed(disk.rate / memory.rate)}x`,
         '',
         `${fixed(disk.peak / memory.peak)}x`,
         `${fixed(disk.end / memory.end)}x`,
+        `${fixed(disk.idle / memory.idle)}x`,
       ],
     ]),
   );

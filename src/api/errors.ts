@@ -6,6 +6,7 @@ export const ERROR_TYPES = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  gone: 410,
   request_timeout: 408,
   precondition_failed: 412,
   uri_too_long: 414,

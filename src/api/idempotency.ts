@@ -4,6 +4,8 @@
 // gets that response again (`Idempotent-Replayed: true`) without running
 // twice. The same key on another request is a 422; a retry while the first
 // is still running is a 409. 5xx responses are not stored: the retry runs.
+// A key whose stored response was about a since-redacted conversation is a
+// 410 (idempotency_key_redacted): replaying it would resurrect erased text.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/index.ts';
@@ -58,6 +60,12 @@ export function idempotencyHooks(store: Store) {
             'conflict',
             'idempotency_in_progress',
             `a request with Idempotency-Key "${key}" is still in progress: retry once it has finished`,
+          );
+        case 'redacted':
+          throw new ApiError(
+            'gone',
+            'idempotency_key_redacted',
+            `the response stored for Idempotency-Key "${key}" was about a conversation that has since been redacted: it is not replayed, and the request is not run again; use a new key for a new request`,
           );
         case 'mismatch':
           throw new ApiError(

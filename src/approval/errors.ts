@@ -20,7 +20,9 @@ export type ApprovalErrorCode =
   /** A subject on a message that is not an email. */
   | 'not_an_email'
   /** The message is no longer the version the human acted on (If-Match). */
-  | 'message_changed';
+  | 'message_changed'
+  /** The message's conversation was redacted: its content is gone. */
+  | 'message_redacted';
 
 export class ApprovalError extends Error {
   override readonly name = 'ApprovalError';

@@ -5,7 +5,8 @@ import { canTransition } from '../conversations/message-lifecycle.ts';
 import type { MessageRecord } from '../store/index.ts';
 import { conflict, type ApprovalError } from './errors.ts';
 
-type Checked = Pick<MessageRecord, '_id' | 'status' | 'streaming_state' | 'delivery'>;
+type Checked = Pick<MessageRecord, '_id' | 'status' | 'streaming_state' | 'delivery'> &
+  Partial<Pick<MessageRecord, 'redacted_at'>>;
 
 /** The delivery worker has claimed it: an attempt is on its way to the mail server. */
 export function isBeingSent(message: Pick<MessageRecord, 'delivery'>): boolean {
@@ -14,6 +15,13 @@ export function isBeingSent(message: Pick<MessageRecord, 'delivery'>): boolean {
 
 /** Null when the message may be approved (a draft, or a re-approval while scheduled). */
 export function approveBlocker(message: Checked): ApprovalError | null {
+  // Its text is gone for good: there is nothing left to approve.
+  if (message.redacted_at) {
+    return conflict(
+      'message_redacted',
+      `message "${message._id}" belongs to a redacted conversation: its content was erased and it cannot be approved`,
+    );
+  }
   if (!canTransition(message.status, 'scheduled')) {
     return conflict(
       'invalid_state',

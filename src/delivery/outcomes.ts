@@ -1,5 +1,6 @@
 // How a delivery run ends, written down: sent (with the case effects), failed
 // (with its alert), canceled. Shared by deliver-message.ts and its steps.
+import { change, recordAudit } from '../audit/recorder.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Outbound } from '../mail/smtp/types.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -53,6 +54,14 @@ export async function recordSent(
     );
     return { kind: 'skipped', reason: 'sent_after_cancel' };
   }
+  await recordAudit(store, deps.logger, {
+    account_id: sent.account_id,
+    conversation_id: sent.conversation_id,
+    kind: 'message_delivered',
+    actor_id: null,
+    message_id: sent._id,
+    changes: [change('status', 'scheduled', 'sent')],
+  });
   await afterSent(deps, sent, conversation);
   return { kind: 'sent', message: sent };
 }
@@ -68,6 +77,15 @@ export async function fail(
     { message: failed._id, code: error.code, attempts: failed.delivery?.attempts },
     'delivery failed for good',
   );
+  // The code only: the server's reply quotes addresses.
+  await recordAudit(deps.store, deps.logger, {
+    account_id: failed.account_id,
+    conversation_id: failed.conversation_id,
+    kind: 'message_delivery_failed',
+    actor_id: null,
+    message_id: failed._id,
+    changes: [change('status', 'scheduled', 'failed'), change('error_code', null, error.code)],
+  });
   await afterFailed(deps, failed, recipientList(failed));
   return { kind: 'failed', code: error.code ?? 'unknown' };
 }

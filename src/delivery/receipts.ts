@@ -21,8 +21,13 @@ export interface Receipts {
   put(messageId: string, receipt: SentReceipt): Promise<Error | null>;
 }
 
+/** Where a message's receipt lives (redaction removes it with the message's content). */
+export function sentReceiptKey(prefix: string, messageId: string): string {
+  return `${prefix}:delivery:sent:${messageId}`;
+}
+
 export function redisReceipts(redis: Redis, prefix: string): Receipts {
-  const key = (messageId: string): string => `${prefix}:delivery:sent:${messageId}`;
+  const key = (messageId: string): string => sentReceiptKey(prefix, messageId);
   return {
     async get(messageId) {
       const raw = await redis.get(key(messageId));

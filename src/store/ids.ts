@@ -10,6 +10,7 @@ export const ID_PREFIXES = {
   agentRun: 'run',
   apiKey: 'key',
   attachment: 'att',
+  audit: 'aud',
   conversation: 'cnv',
   inboundFailure: 'inf',
   mailbox: 'mbx',

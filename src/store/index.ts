@@ -28,6 +28,7 @@ export type * from './records/actor.ts';
 export type * from './records/agent.ts';
 export type * from './records/agent-run.ts';
 export type * from './records/api-key.ts';
+export type * from './records/audit.ts';
 export type * from './records/conversation.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';

@@ -2,6 +2,7 @@
 // .../actions/set-legal-hold. Each answers 200 with the updated conversation.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { change, recordAudit } from '../../audit/recorder.ts';
 import { nextWorkflow } from '../../conversations/workflow.ts';
 import { LEGAL_HOLDS, WORKFLOW_STATUSES, type Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
@@ -48,7 +49,18 @@ export function conversationActionRoutes(store: Store) {
             expected,
             move,
           );
-          if (updated) return renderConversation(store, account_id, updated, include, actor_id);
+          if (updated) {
+            if (updated.workflow_status !== expected) {
+              await recordAudit(store, request.log, {
+                account_id,
+                conversation_id: updated._id,
+                kind: 'workflow_status_changed',
+                actor_id,
+                changes: [change('workflow_status', expected, updated.workflow_status)],
+              });
+            }
+            return renderConversation(store, account_id, updated, include, actor_id);
+          }
         }
         throw new ApiError(
           'conflict',
@@ -66,12 +78,18 @@ export function conversationActionRoutes(store: Store) {
         rejectUnknownParams(queryOf(request), ['include']);
         const include = includesOf(request);
         const { legal_hold } = validate('body', setLegalHoldBody, request.body);
-        const updated = await store.conversations.setLegalHold(
-          account_id,
-          request.params.id,
-          legal_hold,
-        );
+        const before = await conversationOr404(store, account_id, request.params.id);
+        const updated = await store.conversations.setLegalHold(account_id, before._id, legal_hold);
         if (!updated) throw notFound('conversation', request.params.id);
+        if (before.legal_hold !== updated.legal_hold) {
+          await recordAudit(store, request.log, {
+            account_id,
+            conversation_id: updated._id,
+            kind: 'legal_hold_changed',
+            actor_id,
+            changes: [change('legal_hold', before.legal_hold, updated.legal_hold)],
+          });
+        }
         return renderConversation(store, account_id, updated, include, actor_id);
       },
     );

@@ -1,21 +1,23 @@
-// POST /v1/messaging/conversations/{id}/actions/redact (GDPR erasure).
-// Order matters for a crash halfway: the conversation is marked first (the
-// legal-hold check is part of that atomic update), then the files go, then
-// the messages are overwritten. A repeat (it is idempotent) finishes the job:
-// files already gone are skipped, overwritten messages are overwritten again.
+// POST /v1/messaging/conversations/{id}/actions/redact (GDPR erasure): what
+// is erased, and in which order, is src/redaction/redact-conversation.ts.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { redactConversation, type RedactionDeps } from '../../redaction/redact-conversation.ts';
+import { redisPublisher } from '../../realtime/events.ts';
 import type { Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { includesOf, renderConversation } from './conversation-view.ts';
+import type { MessageActionDeps } from './message-actions.ts';
 
-// GridFS ids are ObjectIds; anything else cannot name a stored file.
-const GRIDFS_ID = /^[0-9a-f]{24}$/i;
-
-export function conversationRedactRoutes(store: Store) {
+export function conversationRedactRoutes(
+  store: Store,
+  /** The queues and Redis: without them, what Redis keeps of the conversation stays. */
+  redis?: MessageActionDeps,
+) {
+  const publisher = redis ? redisPublisher(redis.redis, redis.prefix) : null;
   return (v1: FastifyInstance): void => {
     v1.post<{ Params: { id: string } }>(
       '/messaging/conversations/:id/actions/redact',
@@ -27,33 +29,30 @@ export function conversationRedactRoutes(store: Store) {
         const include = includesOf(request);
         validate('body', z.strictObject({}), request.body);
 
-        const now = new Date();
-        const mark = await store.conversations.markRedacted(account_id, conversationId, now);
-        if (mark.outcome === 'not_found') throw notFound('conversation', conversationId);
-        if (mark.outcome === 'legal_hold') {
+        const deps: RedactionDeps = {
+          store,
+          logger: request.log,
+          ...(redis
+            ? { queueHistory: { queues: redis.queues, redis: redis.redis, prefix: redis.prefix } }
+            : {}),
+        };
+        const result = await redactConversation(deps, {
+          account_id,
+          conversation_id: conversationId,
+          actor_id,
+          idempotency_id: request.idempotency?.id ?? null,
+        });
+        if (result.outcome === 'not_found') throw notFound('conversation', conversationId);
+        if (result.outcome === 'legal_hold') {
           throw new ApiError(
             'conflict',
             'legal_hold',
             `conversation "${conversationId}" is under legal hold: release the hold before redacting`,
           );
         }
-        const plan = await store.messageRedaction.plan(account_id, conversationId);
-        // Files before the references to them: if we stop in between, the
-        // next attempt still finds the ids of what is left to delete.
-        for (const fileId of plan.file_ids) {
-          if (GRIDFS_ID.test(fileId)) await store.files.remove(fileId);
-        }
-        const rewritten = await store.messageRedaction.apply(
-          account_id,
-          conversationId,
-          plan.message_ids,
-          now,
-        );
-        request.log.info(
-          { conversation: conversationId, messages: rewritten, files: plan.file_ids.length },
-          'conversation redacted',
-        );
-        return renderConversation(store, account_id, mark.conversation, include, actor_id);
+        // Open streams refresh what they show (best effort, as every realtime event).
+        await publisher?.publish({ type: 'conversation.updated', conversation_id: conversationId });
+        return renderConversation(store, account_id, result.conversation, include, actor_id);
       },
     );
   };

@@ -2,6 +2,7 @@
 // assignee_id, is_spam, in one atomic update. Answers the updated conversation.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { changesBetween, recordAudit } from '../../audit/recorder.ts';
 import { PRIORITIES, type ConversationChanges, type Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -49,7 +50,7 @@ export function conversationUpdateRoutes(store: Store) {
         const include = includesOf(request);
         const body = validate('body', patchBody, request.body);
         // Existence first: an unknown id is a 404 whatever else is wrong.
-        await conversationOr404(store, account_id, request.params.id);
+        const before = await conversationOr404(store, account_id, request.params.id);
         const changes: ConversationChanges = {};
         const newTitle = body.title !== undefined ? body.title : body.subject;
         if (newTitle !== undefined) changes.title = newTitle;
@@ -61,6 +62,21 @@ export function conversationUpdateRoutes(store: Store) {
         }
         const updated = await store.conversations.update(account_id, request.params.id, changes);
         if (!updated) throw notFound('conversation', request.params.id);
+        const changed = changesBetween(before, updated, [
+          'title',
+          'priority',
+          'assignee_id',
+          'is_spam',
+        ]);
+        if (changed.length > 0) {
+          await recordAudit(store, request.log, {
+            account_id,
+            conversation_id: updated._id,
+            kind: 'conversation_updated',
+            actor_id,
+            changes: changed,
+          });
+        }
         return renderConversation(store, account_id, updated, include, actor_id);
       },
     );

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { approveMessage } from '../../approval/approve.ts';
+import { change, recordAudit } from '../../audit/recorder.ts';
 import type { Actor, ApprovalDeps } from '../../approval/deps.ts';
 import { cancelScheduled, rejectDraft } from '../../approval/dismiss.ts';
 import { ApprovalError } from '../../approval/errors.ts';
@@ -70,6 +71,26 @@ export function messageActionRoutes(deps: MessageActionDeps) {
     publisher: redisPublisher(deps.redis, deps.prefix),
     logger: deps.logger.child({ component: 'approval' }),
   };
+  // The decision goes to the case's audit trail (the reason is content: it stays out).
+  const audit = (
+    request: FastifyRequest,
+    actor: Actor,
+    kind: 'message_approved' | 'message_rejected' | 'message_canceled',
+    message: MessageRecord,
+  ) =>
+    recordAudit(deps.store, request.log, {
+      account_id: actor.account_id,
+      conversation_id: message.conversation_id,
+      kind,
+      actor_id: actor.actor_id,
+      message_id: message._id,
+      changes: [
+        change('status', null, message.status),
+        ...(kind === 'message_approved'
+          ? [change('scheduled_at', null, message.scheduled_at?.toISOString() ?? null)]
+          : []),
+      ],
+    });
   const respond = async (reply: FastifyReply, accountId: string, message: MessageRecord) => {
     const [json] = await renderMessages(deps.store, accountId, [message]);
     if (json) setMessageEtag(reply, json);
@@ -93,6 +114,7 @@ export function messageActionRoutes(deps: MessageActionDeps) {
             expected_updated_at: expected,
           }),
         );
+        await audit(request, actor, 'message_approved', message);
         return respond(reply, actor.account_id, message);
       },
     );
@@ -107,6 +129,7 @@ export function messageActionRoutes(deps: MessageActionDeps) {
         const message = await mapped(() =>
           rejectDraft(approval, actor, request.params.id, reason?.trim() || null, expected),
         );
+        await audit(request, actor, 'message_rejected', message);
         return respond(reply, actor.account_id, message);
       },
     );
@@ -121,6 +144,7 @@ export function messageActionRoutes(deps: MessageActionDeps) {
         const message = await mapped(() =>
           cancelScheduled(approval, actor, request.params.id, reason?.trim() || null, expected),
         );
+        await audit(request, actor, 'message_canceled', message);
         return respond(reply, actor.account_id, message);
       },
     );

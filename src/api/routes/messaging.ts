@@ -6,6 +6,7 @@ import { idempotencyHooks } from '../idempotency.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
 import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
+import { conversationAuditRoutes } from './conversation-audit.ts';
 import { conversationRedactRoutes } from './conversation-redact.ts';
 import { participantSettingRoutes } from './participant-settings.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
@@ -24,9 +25,10 @@ export function messagingRoutes(
     conversationReadRoutes(store),
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
-    conversationRedactRoutes(store),
+    conversationRedactRoutes(store, actions),
     conversationMarkReadRoutes(store),
     participantSettingRoutes(store),
+    conversationAuditRoutes(store),
     messageReadRoutes(store),
     messageBodyRoutes(store),
     attachmentRoutes(store),

@@ -4,10 +4,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { normalizeKeywords } from '../../agents/rules/keywords.ts';
+import { change, recordAudit } from '../../audit/recorder.ts';
 import { redisPublisher } from '../../realtime/events.ts';
 import {
   PARTICIPANT_ROLES,
   TRIGGER_POLICIES,
+  type AuditChange,
   type ConversationRecord,
   type Store,
 } from '../../store/index.ts';
@@ -76,7 +78,7 @@ export function participantRoutes(deps: AgentApiDeps) {
     const write = { preHandler: requirePermission('messaging:write') };
 
     v1.post<Route>('/messaging/conversations/:id/participants', write, async (request, reply) => {
-      const { account_id } = principalOf(request);
+      const { account_id, actor_id } = principalOf(request);
       rejectUnknownParams(queryOf(request), ['include']);
       includesOf(request);
       const body = validate('body', addBody, request.body);
@@ -94,6 +96,13 @@ export function participantRoutes(deps: AgentApiDeps) {
           );
         case 'added':
         case 'reactivated': {
+          await recordAudit(store, request.log, {
+            account_id,
+            conversation_id: conversation._id,
+            kind: 'participant_added',
+            actor_id,
+            changes: participantChanges(result.participant_id, spec, 'active'),
+          });
           const json = await answer(request, result.conversation);
           return reply.code(result.outcome === 'added' ? 201 : 200).send(json);
         }
@@ -106,7 +115,7 @@ export function participantRoutes(deps: AgentApiDeps) {
       '/messaging/conversations/:id/participants/:participant_id',
       write,
       async (request) => {
-        const { account_id } = principalOf(request);
+        const { account_id, actor_id } = principalOf(request);
         rejectUnknownParams(queryOf(request), ['include']);
         includesOf(request);
         const { id: conversationId, participant_id: participantId } = request.params;
@@ -123,6 +132,14 @@ export function participantRoutes(deps: AgentApiDeps) {
               `participant "${participantId}" is the case's ${result.type}: only users and agents can be removed`,
             );
           case 'removed':
+            await recordAudit(store, request.log, {
+              account_id,
+              conversation_id: conversationId,
+              kind: 'participant_removed',
+              actor_id,
+              changes: [change('participant_id', participantId, null)],
+            });
+            return answer(request, result.conversation);
           case 'already_removed':
             return answer(request, result.conversation);
           default:
@@ -131,6 +148,20 @@ export function participantRoutes(deps: AgentApiDeps) {
       },
     );
   };
+}
+
+/** What a participant entry records: ids and type, never a customer's address. */
+function participantChanges(
+  participantId: string,
+  spec: ParticipantSpec,
+  membership: 'active',
+): AuditChange[] {
+  return [
+    change('participant_id', null, participantId),
+    change('type', null, spec.type),
+    change('actor_id', null, spec.actor_id),
+    change('membership', null, membership),
+  ];
 }
 
 /** The checked participant: the actor or agent must exist in the account (else 422). */

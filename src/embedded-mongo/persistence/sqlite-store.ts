@@ -166,6 +166,10 @@ export class SqlitePersistence implements StorePersistence {
       db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       // Large chunk writes grow the WAL; trim it back after each checkpoint.
       db.pragma('journal_size_limit = 67108864');
+      // Deleted rows are overwritten with zeros, not left in free pages: a
+      // redacted conversation's bodies and GridFS chunks must not linger in
+      // the file (old WAL frames go at the next checkpoint).
+      db.pragma('secure_delete = ON');
       db.exec('BEGIN');
       db.exec(SCHEMA);
       const version = db

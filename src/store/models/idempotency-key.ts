@@ -1,7 +1,8 @@
 import { Schema } from 'mongoose';
 import { baseOptions, nullableNumber, nullableString, requiredString } from './common.ts';
 
-const IDEMPOTENCY_STATES = ['in_progress', 'completed'] as const;
+// redacted: the conversation the response was about was redacted (its text is gone).
+const IDEMPOTENCY_STATES = ['in_progress', 'completed', 'redacted'] as const;
 type IdempotencyState = (typeof IDEMPOTENCY_STATES)[number];
 
 /**

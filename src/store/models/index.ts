@@ -6,6 +6,7 @@ import type { ActorRecord } from '../records/actor.ts';
 import type { AgentRunRecord } from '../records/agent-run.ts';
 import type { AgentRecord } from '../records/agent.ts';
 import type { ApiKeyRecord } from '../records/api-key.ts';
+import type { AuditRecord } from '../records/audit.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
@@ -16,6 +17,7 @@ import { actorSchema } from './actor.ts';
 import { agentRunSchema } from './agent-run.ts';
 import { agentSchema } from './agent.ts';
 import { apiKeySchema } from './api-key.ts';
+import { auditSchema } from './audit.ts';
 import { conversationSchema } from './conversation.ts';
 import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
@@ -41,6 +43,7 @@ export interface Models {
   WebSession: Model<WebSessionRecord>;
   User: Model<UserRecord>;
   ReadMarker: Model<ReadMarkerRecord>;
+  Audit: Model<AuditRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -59,5 +62,6 @@ export function createModels(connection: Connection): Models {
     WebSession: connection.model<WebSessionRecord>('WebSession', webSessionSchema),
     User: connection.model<UserRecord>('User', userSchema),
     ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
+    Audit: connection.model<AuditRecord>('Audit', auditSchema),
   };
 }

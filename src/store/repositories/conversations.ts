@@ -12,6 +12,7 @@ import {
 } from '../pagination/keyset.ts';
 import type { Audience, LegalHold, Priority, WorkflowStatus } from '../records/enums.ts';
 import type { ConversationRecord, ParticipantRecord } from '../records/conversation.ts';
+import { createAuditRepository } from './audit.ts';
 import { leanFetch } from './lean-fetch.ts';
 
 export interface ConversationFilters {
@@ -90,6 +91,7 @@ const LIST = 'conversations';
 
 export function createConversationsRepository(models: Models) {
   const { Conversation, Message } = models;
+  const audit = createAuditRepository(models);
 
   /** The conditions of a search, within the account (messages are matched there too). */
   async function searchFilter(accountId: string, q: string): Promise<Filter> {
@@ -264,25 +266,36 @@ export function createConversationsRepository(models: Models) {
       if (move.workflow_status === seen.workflow_status && move.closed_at === undefined) {
         return null;
       }
-      return this.moveWorkflow(
+      const moved = await this.moveWorkflow(
         seen.account_id,
         seen._id,
         seen.workflow_status,
         move,
         options.firstResponseAt,
       );
+      if (moved) {
+        await audit.workflowMoved({
+          account_id: seen.account_id,
+          conversation_id: seen._id,
+          before: seen.workflow_status,
+          after: moved.workflow_status,
+        });
+      }
+      return moved;
     },
 
     /**
      * Apply a workflow event (rules in conversations/workflow.ts) to a customer
      * case, re-reading and recomputing when another writer moved it first.
      * Returns the case as left, or null when it is gone or not a customer case.
+     * The move goes to the audit trail, by `actorId` (null: the system).
      */
     async applyWorkflowEvent(
       accountId: string,
       conversationId: string,
       event: WorkflowEvent,
       now: Date = new Date(),
+      actorId: string | null = null,
     ): Promise<ConversationRecord | null> {
       for (let attempt = 0; attempt < MAX_WORKFLOW_ATTEMPTS; attempt++) {
         const current = await this.get(accountId, conversationId);
@@ -297,7 +310,19 @@ export function createConversationsRepository(models: Models) {
           current.workflow_status,
           move,
         );
-        if (moved) return moved;
+        if (moved) {
+          await audit.workflowMoved(
+            {
+              account_id: accountId,
+              conversation_id: conversationId,
+              before: current.workflow_status,
+              after: moved.workflow_status,
+              actor_id: actorId,
+            },
+            now,
+          );
+          return moved;
+        }
       }
       return null;
     },

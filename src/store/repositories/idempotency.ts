@@ -25,7 +25,12 @@ export type Reservation =
   /** The same request is running right now (or died less than STALE_LOCK_MS ago). */
   | { outcome: 'in_progress' }
   /** The key was used for another request (other body, path, method or API key). */
-  | { outcome: 'mismatch'; record: IdempotencyRecord };
+  | { outcome: 'mismatch'; record: IdempotencyRecord }
+  /**
+   * The stored response was about a conversation since redacted: it is gone,
+   * and the request must not run again either (it would re-create the text).
+   */
+  | { outcome: 'redacted' };
 
 export interface StoredResponse {
   status: number;
@@ -119,6 +124,8 @@ export function createIdempotencyRepository({ IdempotencyKey }: Models) {
 }
 
 function settled(record: IdempotencyRecord, request: IdempotencyRequest): Reservation {
+  // The request hash went with the redaction, so the request cannot be compared.
+  if (record.state === 'redacted') return { outcome: 'redacted' };
   if (!sameRequest(record, request)) return { outcome: 'mismatch', record };
   if (record.state === 'in_progress' || record.status === null) return { outcome: 'in_progress' };
   return {

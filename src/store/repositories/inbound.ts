@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { InboundFailureRecord } from '../models/inbound-failure.ts';
 import type { Models } from '../models/index.ts';
+import { createAuditRepository } from './audit.ts';
 import type {
   ConversationRecord,
   CustomerRef,
@@ -24,6 +25,7 @@ export interface WorkflowUpdate {
 
 export function createInboundRepository(models: Models) {
   const { Conversation, InboundFailure, Message } = models;
+  const audit = createAuditRepository(models);
   const conversations = createConversationsRepository(models);
 
   return {
@@ -121,6 +123,14 @@ export function createInboundRepository(models: Models) {
         },
         { $inc: { unread: 1 }, ...(Object.keys(set).length ? { $set: set } : {}) },
       ).exec();
+      if (result.matchedCount === 1 && workflow) {
+        await audit.workflowMoved({
+          account_id: conversation.account_id,
+          conversation_id: conversation._id,
+          before: conversation.workflow_status,
+          after: workflow.workflow_status,
+        });
+      }
       return result.matchedCount === 1;
     },
 

@@ -4,6 +4,8 @@ import type { Models } from '../models/index.ts';
 import { createAccountsRepository, createActorsRepository } from './accounts.ts';
 import { createAgentsRepository } from './agents.ts';
 import { createApiKeysRepository } from './api-keys.ts';
+import { createAuditRepository } from './audit.ts';
+import { createConversationRedaction } from './conversation-redaction.ts';
 import { createConversationsRepository } from './conversations.ts';
 import { createIdempotencyRepository } from './idempotency.ts';
 import { createInboundRepository } from './inbound.ts';
@@ -34,6 +36,7 @@ export function createRepositories(models: Models) {
     messages: createMessagesRepository(models),
     idempotency: createIdempotencyRepository(models),
     messageRedaction: createMessageRedaction(models),
+    conversationRedaction: createConversationRedaction(models),
     inbound: createInboundRepository(models),
     agentRuns: createAgentRunsRepository(models),
     drafts: createDraftsRepository(models),
@@ -47,6 +50,7 @@ export function createRepositories(models: Models) {
     webSessions: createWebSessionsRepository(models),
     users: createUsersRepository(models),
     readMarkers: createReadMarkersRepository(models),
+    audit: createAuditRepository(models),
   };
 }
 

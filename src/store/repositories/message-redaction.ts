@@ -1,8 +1,11 @@
 // Redaction of a conversation's messages (GDPR erasure): content and personal
 // data are overwritten for good; ids, statuses, sequences, thread keys
-// (Message-IDs, needed so the same mail is never ingested again) stay.
+// (Message-IDs, needed so the same mail is never ingested again) stay, unless
+// a Message-ID quotes one of the customer's addresses: then it is replaced by
+// a digest (and that one mail loses its dedupe, which is the lesser harm).
 // In two steps, so the caller can delete the GridFS files in between:
 // plan() lists the messages and files, apply() overwrites those messages.
+import { createHash } from 'node:crypto';
 import type { Models } from '../models/index.ts';
 import type { AttachmentRecord, EmailAddress, MessageRecord } from '../records/message.ts';
 
@@ -14,7 +17,10 @@ export interface RedactionPlan {
 }
 
 /** Stands in for required fields that cannot be null (an email address). */
-const REDACTED = '[redacted]';
+export const REDACTED = '[redacted]';
+
+/** The content-free reason on drafts and scheduled replies a redaction stopped. */
+export const REDACTION_REASON = 'conversation_redacted';
 
 // Messages are rewritten in batches: one bulk write per batch, bounded memory.
 const BATCH = 200;
@@ -29,6 +35,7 @@ type RedactionSource = Pick<
   | 'rejection'
   | 'cancel'
   | 'delivery'
+  | 'deleted_at'
 >;
 
 const SOURCE_FIELDS = {
@@ -40,6 +47,7 @@ const SOURCE_FIELDS = {
   rejection: 1,
   cancel: 1,
   delivery: 1,
+  deleted_at: 1,
 } as const;
 
 export function createMessageRedaction({ Message }: Models) {
@@ -70,6 +78,8 @@ export function createMessageRedaction({ Message }: Models) {
       conversationId: string,
       messageIds: readonly string[],
       now: Date = new Date(),
+      /** The customer's addresses (lower-case): Message-IDs quoting one are replaced. */
+      addresses: readonly string[] = [],
     ): Promise<number> {
       let rewritten = 0;
       for (let start = 0; start < messageIds.length; start += BATCH) {
@@ -87,7 +97,7 @@ export function createMessageRedaction({ Message }: Models) {
           sources.map((source) => ({
             updateOne: {
               filter: { _id: source._id, account_id: accountId },
-              update: { $set: redactedFields(source, now) },
+              update: { $set: redactedFields(source, now, addresses) },
             },
           })),
           { ordered: false },
@@ -100,8 +110,13 @@ export function createMessageRedaction({ Message }: Models) {
 }
 
 /** The fields a redacted message gets. Pure, so what is kept is visible in one place. */
-function redactedFields(source: RedactionSource, now: Date): Record<string, unknown> {
+function redactedFields(
+  source: RedactionSource,
+  now: Date,
+  addresses: readonly string[],
+): Record<string, unknown> {
   const email = source.email;
+  const id = (value: string): string => messageIdWithout(value, addresses);
   return {
     body: null,
     html: null,
@@ -109,11 +124,20 @@ function redactedFields(source: RedactionSource, now: Date): Record<string, unkn
     subject: null,
     body_files: null,
     raw_source_id: null,
+    // Parse errors quote the mail they failed on.
+    parse_error: null,
     redacted_at: now,
+    // The seed's tombstone: the content is gone. The first deletion's time stays.
+    deleted_at: source.deleted_at ?? now,
     attachments: (source.attachments ?? []).map(redactAttachment),
     email: email
       ? {
           ...email,
+          ...(email.message_id === undefined ? {} : { message_id: id(email.message_id) }),
+          ...(email.dedupe_key === undefined ? {} : { dedupe_key: id(email.dedupe_key) }),
+          in_reply_to: email.in_reply_to === null ? null : id(email.in_reply_to),
+          references: email.references.map(id),
+          auto_submitted_reason: null,
           subject: null,
           from: email.from ? redactAddress(email.from) : null,
           to: email.to.map(redactAddress),
@@ -124,8 +148,11 @@ function redactedFields(source: RedactionSource, now: Date): Record<string, unkn
     approval: source.approval
       ? { ...source.approval, original_body: null, original_subject: null }
       : null,
-    rejection: source.rejection ? { ...source.rejection, reason: null } : null,
-    cancel: source.cancel ? { ...source.cancel, reason: null } : null,
+    // Reasons a human typed go; the redaction's own fixed reason stays.
+    rejection: source.rejection
+      ? { ...source.rejection, reason: kept(source.rejection.reason) }
+      : null,
+    cancel: source.cancel ? { ...source.cancel, reason: kept(source.cancel.reason) } : null,
     // SMTP replies quote recipient addresses ("550 <jane@example.com>: no such user").
     delivery: source.delivery
       ? {
@@ -136,6 +163,21 @@ function redactedFields(source: RedactionSource, now: Date): Record<string, unkn
         }
       : null,
   };
+}
+
+function kept(reason: string | null): string | null {
+  return reason === REDACTION_REASON ? reason : null;
+}
+
+/**
+ * A Message-ID (or dedupe key) that quotes a customer address becomes a
+ * digest of itself: the same for every copy, so the thread keys still agree.
+ */
+function messageIdWithout(value: string, addresses: readonly string[]): string {
+  const lower = value.toLowerCase();
+  if (!addresses.some((address) => address.length > 0 && lower.includes(address))) return value;
+  const digest = createHash('sha256').update(value).digest('hex').slice(0, 32);
+  return `redacted.${digest}@redacted.invalid`;
 }
 
 function redactAddress(_address: EmailAddress): EmailAddress {

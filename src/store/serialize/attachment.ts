@@ -30,8 +30,11 @@ export function attachmentUrl(attachmentId: string): string {
  */
 export function serializeAttachment(attachment: AttachmentRecord, createdAt: Date): AttachmentJson {
   const uploaded = attachment.kind === 'file' || attachment.kind === 'image';
+  // An uploaded attachment without its file (redacted) has no URL: the seed's null.
   const url = uploaded
-    ? attachmentUrl(attachment._id)
+    ? attachment.gridfs_id
+      ? attachmentUrl(attachment._id)
+      : null
     : attachment.kind === 'link'
       ? attachment.url
       : null;

@@ -23,3 +23,4 @@ export {
 export { serializeDelivery, serializeEmail, type DeliveryJson, type EmailJson } from './email.ts';
 export { serializeMessage, type MessageJson, type MessageRelated } from './message.ts';
 export { serializeParticipant, type ParticipantJson } from './participant.ts';
+export { serializeAuditEntry } from './audit.ts';

@@ -18,7 +18,12 @@ let seeded = 0;
 
 async function seed(store: Store): Promise<Seeded> {
   const messageId = `m${++seeded}@example.com`;
-  const conversation = await createCase(store, { title: 'Jane Doe: my passport scan' });
+  const conversation = await createCase(store, {
+    title: 'Jane Doe: my passport scan',
+    participants: [
+      { type: 'customer', customer: { name: 'Jane Doe', address: 'jane@example.com' } },
+    ],
+  });
   const raw = await store.files.put('raw.eml', Buffer.from('From: jane@example.com\r\n\r\nhi'), {
     account_id: ACME,
     purpose: 'raw_source',
@@ -41,6 +46,8 @@ async function seed(store: Store): Promise<Seeded> {
     raw_source_id: raw.id,
     email: {
       message_id: messageId,
+      // Some mailers build ids from the sender's address: those ids go too.
+      references: [`1234.jane@example.com`],
       from: { name: 'Jane Doe', address: 'jane@example.com' },
       to: [{ name: 'Support', address: 'support@acme.test' }],
       cc: [{ name: 'John Doe', address: 'john@example.com' }],
@@ -90,10 +97,16 @@ describe('redact', () => {
 
   test('overwrites every message’s content, deletes the files, keeps the timeline', async () => {
     const { conversation, email, draft, fileIds } = await seed(api.store);
-    const res = await redact(conversation._id);
+    const res = await api.call('deleter', {
+      method: 'POST',
+      url: `/v1/messaging/conversations/${conversation._id}/actions/redact?include[]=participants`,
+    });
     assert.equal(res.statusCode, 200, res.body);
     const json = res.json();
     assert.equal(json.object, 'conversation');
+    assert.ok(!res.body.includes('jane@example.com'), 'the customer’s address is gone');
+    assert.ok(!res.body.includes('Jane'), 'and the name');
+    assert.equal(json.participants.data[0].customer.address, '[redacted]');
     assert.ok(json.redacted_at);
     assert.equal(json.title, null, 'the title quoted the subject');
 
@@ -114,6 +127,7 @@ describe('redact', () => {
     assert.equal(stored.email?.message_id, email.email?.message_id, 'the dedupe key stays');
     assert.deepEqual(stored.email?.from, { name: null, address: '[redacted]' });
     assert.deepEqual(stored.email?.cc, [{ name: null, address: '[redacted]' }]);
+    assert.match(stored.email?.references[0] ?? '', /^redacted\.[0-9a-f]{32}@redacted\.invalid$/);
     assert.equal(stored.email?.subject, null);
     assert.equal(stored.attachments[0]?._id, email.attachments[0]?._id, 'attachment ids stay');
     assert.equal(stored.attachments[0]?.filename, null);
@@ -121,15 +135,27 @@ describe('redact', () => {
 
     const storedDraft = await api.store.messages.get(ACME, draft._id);
     assert.equal(storedDraft?.body, null);
-    assert.equal(storedDraft?.status, 'draft');
+    assert.equal(storedDraft?.status, 'rejected', 'a redacted draft can no longer be approved');
+    assert.equal(storedDraft?.rejection?.reason, 'conversation_redacted');
+    assert.ok(stored.deleted_at, 'the seed tombstone is set');
 
     // Through the API too, and the download is gone.
     const list = await api.call('reader', {
       method: 'GET',
       url: `/v1/messaging/conversations/${conversation._id}/messages`,
     });
-    const bodies = list.json().data.map((m: { body: string | null }) => m.body);
-    assert.deepEqual(bodies, [null, null]);
+    const data = list.json().data as Array<{
+      body: string | null;
+      deleted_at: string | null;
+      attachments: { data: Array<{ url: string | null }> } | null;
+    }>;
+    assert.deepEqual(
+      data.map((m) => m.body),
+      [null, null],
+    );
+    assert.ok(data.every((m) => m.deleted_at !== null));
+    const withAttachment = data.find((m) => (m.attachments?.data.length ?? 0) > 0);
+    assert.equal(withAttachment?.attachments?.data[0]?.url, null, 'no file, no URL (the seed)');
     assert.ok(!list.body.includes('X123'), 'nothing of the content left');
     assert.ok(!list.body.includes('jane@example.com'));
     const download = await api.call('reader', {
@@ -141,11 +167,17 @@ describe('redact', () => {
 
   test('is idempotent: a repeat answers 200 and finds nothing left', async () => {
     const { conversation } = await seed(api.store);
-    const first = await redact(conversation._id);
+    const keyed = { 'idempotency-key': `redact-${conversation._id}` };
+    const url = `/v1/messaging/conversations/${conversation._id}/actions/redact`;
+    const first = await api.call('deleter', { method: 'POST', url, headers: keyed });
     assert.equal(first.statusCode, 200);
     const second = await redact(conversation._id, 'deleter', {});
     assert.equal(second.statusCode, 200, second.body);
     assert.ok(second.json().redacted_at);
+    // The first redaction's reply is the redacted case: replaying it stays possible.
+    const replay = await api.call('deleter', { method: 'POST', url, headers: keyed });
+    assert.equal(replay.statusCode, 200, replay.body);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
   });
 
   test('legal hold blocks it with 409, leaving everything in place', async () => {
