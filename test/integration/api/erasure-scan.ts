@@ -5,8 +5,11 @@
 // BullMQ jobs carry small raw mail inline as base64.
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { EJSON } from 'bson';
 import { testRedisUrl } from '../../support/env.ts';
+
+// The driver's own BSON (bson is not a dependency of its own since the embedded
+// store shares the driver's).
+const { EJSON } = mongoose.mongo.BSON;
 
 export interface Finding {
   where: string;
