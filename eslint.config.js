@@ -22,6 +22,8 @@ const LAYERS = [
   ['approval', 'agents', 'redaction', 'users'],
   ['inbound', 'maintenance'],
   ['api'],
+  // The web app's server side: sessions and sign-in on top of the API.
+  ['web'],
   // Wires the roles of one process together.
   ['runtime'],
   // The entry points (workers/*.ts).
@@ -74,6 +76,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The web app's modules run in the browser, not in Node.
+    files: ['src/web/public/**'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['test/**', 'bench/**', 'scripts/**'],

@@ -35,7 +35,9 @@ if (files.length === 0) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'postroom-test-'));
 const summaryPath = join(scratch, 'summary.json');
-const services = await startTestServices(scratch);
+const services = await startTestServices(scratch, {
+  browser: files.some((file) => relative(root, file).startsWith('test/browser/')),
+});
 
 let exitCode: number;
 try {

@@ -1,6 +1,7 @@
 // Builds the HTTP app (no listening here: runtime/api-role.ts listens, and the
 // shutdown closes it), so tests drive it through inject() without a port.
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -8,7 +9,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Logger } from '../platform/logger.ts';
-import { authenticateRequest, type Authenticate } from './auth.ts';
+import { authenticateRequest, type Authenticate, type AuthenticateSession } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { clientErrorHandler, toApiError } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, checkJsonLimits } from './request-limits.ts';
@@ -20,6 +21,10 @@ import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
 export interface ApiDeps {
   logger: Logger;
   authenticate: Authenticate;
+  /** The web app's session cookie, for requests without an Authorization header. */
+  authenticateSession?: AuthenticateSession;
+  /** Routes outside /v1 (the web app's pages and assets). */
+  rootRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   readiness: ReadinessChecks;
   metrics: Metrics;
   /** Registers the /v1 routes (behind authentication); each flow adds its own. */
@@ -117,12 +122,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.status(404).send(error.toBody());
   });
 
+  // Cookies are read only by the web app's session check (src/web): before the
+  // /v1 routes register, so they see request.cookies.
+  await app.register(fastifyCookie);
+
   registerMetrics(app, deps.metrics);
   registerHealthRoutes(app, deps.readiness);
 
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', authenticateRequest(deps.authenticate));
+      v1.addHook('onRequest', authenticateRequest(deps.authenticate, deps.authenticateSession));
       const signer = deps.urlSigner;
       if (signer) {
         v1.addHook('preSerialization', async (request, _reply, payload) => {
@@ -140,5 +149,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
     { prefix: '/v1' },
   );
+  for (const register of deps.rootRoutes ?? []) await register(app);
   return app;
 }

@@ -18,6 +18,14 @@ export interface Principal {
 
 export type Authenticate = (token: string) => Promise<Principal | null>;
 
+/**
+ * The web app's session cookie, tried only when a request has no
+ * Authorization header: a bearer key is always judged on its own, so a cookie
+ * can never stand in for a bad key. Null when there is no (live) session;
+ * throws when the session is live but the request lacks its CSRF token.
+ */
+export type AuthenticateSession = (request: FastifyRequest) => Promise<Principal | null>;
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
@@ -26,10 +34,19 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export function authenticateRequest(authenticate: Authenticate) {
+export function authenticateRequest(
+  authenticate: Authenticate,
+  authenticateSession?: AuthenticateSession,
+) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     if (!header) {
+      const signedIn = authenticateSession ? await authenticateSession(request) : null;
+      if (signedIn) {
+        request.principal = signedIn;
+        request.log = request.log.child({ account: signedIn.account_id, actor: signedIn.actor_id });
+        return;
+      }
       throw new ApiError(
         'authentication_required',
         'missing_api_key',

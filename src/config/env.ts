@@ -117,6 +117,23 @@ const envSchema = z.object({
     .min(60, 'must be at least 60')
     .max(7 * 24 * 3600, 'must be at most 604800 (7 days)')
     .default(3600),
+  // The web app's session cookie: auto sends it Secure except to a loopback
+  // host over plain HTTP (http://127.0.0.1 during a trial); behind TLS it is
+  // always Secure. always/never force it either way.
+  POSTROOM_SESSION_COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
+  // How long a web app session lasts from sign-in.
+  POSTROOM_SESSION_TTL_HOURS: z.coerce
+    .number({ message: 'must be a number of hours' })
+    .positive('must be more than 0')
+    .max(24 * 30, 'must be at most 720 (30 days)')
+    .default(12),
+  // Failed sign-ins allowed per address (and ten times that per client IP) in
+  // 15 minutes before sign-in answers 429 for the rest of the window.
+  POSTROOM_SIGN_IN_MAX_FAILURES: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(5),
 });
 
 export type Env = Readonly<z.infer<typeof envSchema>>;

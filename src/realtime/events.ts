@@ -36,6 +36,11 @@ export function conversationChannel(prefix: string, conversationId: string): str
   return `${prefix}:events:conversation:${conversationId}`;
 }
 
+/** Every conversation's channel under a prefix (for PSUBSCRIBE). */
+export function allConversationsPattern(prefix: string): string {
+  return `${prefix}:events:conversation:*`;
+}
+
 let counter = 0;
 
 /** `<ms>-<n>`: sortable, and the time part tells a reconnecting client what it missed. */

@@ -9,6 +9,11 @@ import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { redisAnswers } from '../queues/redis.ts';
+import { webAppRoutes } from '../web/app-routes.ts';
+import { sessionUser, verifyPassword } from '../web/password-sign-in.ts';
+import { authenticateSession } from '../web/session-auth.ts';
+import { sessionRoutes } from '../web/session-routes.ts';
+import { redisSignInLimiter } from '../web/sign-in-limiter.ts';
 import type { RuntimeContext } from './context.ts';
 
 export async function startApiRole(context: RuntimeContext): Promise<Stoppable[]> {
@@ -20,7 +25,23 @@ export async function startApiRole(context: RuntimeContext): Promise<Stoppable[]
   const app = await buildApp({
     logger,
     urlSigner,
-    publicRoutes: [signedAttachmentRoutes(store, urlSigner)],
+    publicRoutes: [
+      signedAttachmentRoutes(store, urlSigner),
+      sessionRoutes({
+        sessions: store.webSessions,
+        verifyPassword: verifyPassword(store),
+        userOf: sessionUser(store),
+        limiter: redisSignInLimiter(
+          redis,
+          env.POSTROOM_QUEUE_PREFIX,
+          env.POSTROOM_SIGN_IN_MAX_FAILURES,
+        ),
+        cookieSecurity: env.POSTROOM_SESSION_COOKIE_SECURE,
+        ttlMs: env.POSTROOM_SESSION_TTL_HOURS * 3_600_000,
+      }),
+    ],
+    authenticateSession: authenticateSession(store.webSessions, sessionUser(store)),
+    rootRoutes: [webAppRoutes()],
     metrics: context.metrics,
     authenticate: storeAuthenticator(store),
     readiness: {

@@ -4,8 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import { agentAdminRoutes } from './agents-admin.ts';
+import { accountEventRoutes } from './account-events.ts';
 import { conversationEventRoutes } from './conversation-events.ts';
 import { messageCreateRoutes } from './message-create.ts';
+import { messageSafeHtmlRoutes } from './message-safe-html.ts';
 import { participantRoutes } from './participants.ts';
 
 export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) => void> {
@@ -14,5 +16,7 @@ export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) 
     participantRoutes(deps),
     agentAdminRoutes(deps.store, deps),
     conversationEventRoutes(deps),
+    accountEventRoutes(deps),
+    messageSafeHtmlRoutes(deps.store, deps.urlSigner),
   ];
 }

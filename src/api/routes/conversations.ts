@@ -11,6 +11,7 @@ import {
   type Store,
 } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
+import { ApiError } from '../errors.ts';
 import {
   PAGE_PARAMS,
   enumListParam,
@@ -30,7 +31,40 @@ import {
 } from './conversation-view.ts';
 
 const LIST_PATH = '/v1/messaging/conversations';
-const LIST_PARAMS = ['workflow_status', 'audience', 'mailbox_id', 'include', ...PAGE_PARAMS];
+const LIST_PARAMS = [
+  'workflow_status',
+  'audience',
+  'mailbox_id',
+  'assignee_id',
+  'q',
+  'include',
+  ...PAGE_PARAMS,
+];
+// A search longer than this is not something a person typed.
+const MAX_SEARCH_LENGTH = 200;
+
+/** `assignee_id`: an actor id, `me` (the caller's own actor) or `none` (unassigned). */
+function assigneeFilter(
+  value: string | undefined,
+  callerActorId: string,
+): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'me') return callerActorId;
+  if (value === 'none') return null;
+  return value;
+}
+
+function searchParam(query: ReturnType<typeof queryOf>): string | undefined {
+  const q = singleParam(query, 'q');
+  if (q !== undefined && q.length > MAX_SEARCH_LENGTH) {
+    throw new ApiError(
+      'invalid_request',
+      'invalid_parameter',
+      `query.q: at most ${MAX_SEARCH_LENGTH} characters, got ${q.length}`,
+    );
+  }
+  return q;
+}
 
 export function conversationReadRoutes(store: Store) {
   return (v1: FastifyInstance): void => {
@@ -43,6 +77,9 @@ export function conversationReadRoutes(store: Store) {
       const workflowStatus = enumListParam(query, 'workflow_status', WORKFLOW_STATUSES);
       const audience = enumParam(query, 'audience', AUDIENCES);
       const mailboxId = singleParam(query, 'mailbox_id');
+      const assigneeParam = singleParam(query, 'assignee_id');
+      const assigneeId = assigneeFilter(assigneeParam, actor_id);
+      const q = searchParam(query);
       const include = includesOf(request);
       const page = pageParams(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
 
@@ -52,6 +89,8 @@ export function conversationReadRoutes(store: Store) {
           ...(workflowStatus.length ? { workflow_status: workflowStatus } : {}),
           ...(audience ? { audience } : {}),
           ...(mailboxId ? { mailbox_id: mailboxId } : {}),
+          ...(assigneeId !== undefined ? { assignee_id: assigneeId } : {}),
+          ...(q ? { q } : {}),
         },
         page,
       );
@@ -60,6 +99,8 @@ export function conversationReadRoutes(store: Store) {
         workflow_status: workflowStatus,
         audience,
         mailbox_id: mailboxId,
+        assignee_id: assigneeParam,
+        q,
         include: listParam(query, 'include'),
         limit: String(page.limit),
       });

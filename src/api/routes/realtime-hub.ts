@@ -27,6 +27,8 @@ const MAX_SHARED_RENDERS = 256;
 export class RealtimeHub {
   private subscriber: Redis | null = null;
   private readonly channels = new Map<string, Channel>();
+  /** PSUBSCRIBE patterns (the account-wide stream listens to every conversation). */
+  private readonly patterns = new Map<string, Channel>();
   private readonly renders = new Map<string, Promise<unknown>>();
   private readonly closers = new Set<() => void>();
 
@@ -57,6 +59,36 @@ export class RealtimeHub {
     const joined = entry;
     joined.listeners.add(listener);
     return { ready: joined.ready, unsubscribe: () => this.leave(channel, joined, listener) };
+  }
+
+  /** Listen to every channel matching a Redis glob pattern, as subscribe() does to one. */
+  subscribePattern(pattern: string, listener: EventListener): Subscription {
+    let entry = this.patterns.get(pattern);
+    if (!entry) {
+      const subscriber = this.client();
+      const created: Channel = {
+        listeners: new Set(),
+        ready: subscriber.psubscribe(pattern).then(() => undefined),
+      };
+      created.ready.catch(() => {
+        if (this.patterns.get(pattern) === created) this.patterns.delete(pattern);
+      });
+      this.patterns.set(pattern, created);
+      entry = created;
+    }
+    const joined = entry;
+    joined.listeners.add(listener);
+    return {
+      ready: joined.ready,
+      unsubscribe: () => {
+        if (!joined.listeners.delete(listener) || joined.listeners.size > 0) return;
+        if (this.patterns.get(pattern) !== joined) return;
+        this.patterns.delete(pattern);
+        this.subscriber?.punsubscribe(pattern).catch((error: unknown) => {
+          this.logger.warn({ err: error, pattern }, 'realtime punsubscribe failed');
+        });
+      },
+    };
   }
 
   /** The result of `render` for a key, computed once for every client asking. */
@@ -90,6 +122,7 @@ export class RealtimeHub {
     const subscriber = this.subscriber;
     this.subscriber = null;
     this.channels.clear();
+    this.patterns.clear();
     if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
   }
 
@@ -114,6 +147,16 @@ export class RealtimeHub {
     const subscriber = this.connect();
     subscriber.on('message', (channel: string, payload: string) => {
       const entry = this.channels.get(channel);
+      if (!entry) return;
+      const event = parseEvent(payload);
+      if (!event) {
+        this.logger.warn({ channel }, 'ignoring a malformed realtime event');
+        return;
+      }
+      for (const listener of [...entry.listeners]) listener(event);
+    });
+    subscriber.on('pmessage', (pattern: string, channel: string, payload: string) => {
+      const entry = this.patterns.get(pattern);
       if (!entry) return;
       const event = parseEvent(payload);
       if (!event) {

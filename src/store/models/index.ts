@@ -25,6 +25,7 @@ import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
 import { readMarkerSchema } from './read-marker.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
+import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
 import { userSchema } from './user.ts';
 
 export interface Models {
@@ -39,6 +40,7 @@ export interface Models {
   IdempotencyKey: Model<IdempotencyRecord>;
   InboundFailure: Model<InboundFailureRecord>;
   Setting: Model<SettingRecord>;
+  WebSession: Model<WebSessionRecord>;
   User: Model<UserRecord>;
   ReadMarker: Model<ReadMarkerRecord>;
   Audit: Model<AuditRecord>;
@@ -57,6 +59,7 @@ export function createModels(connection: Connection): Models {
     IdempotencyKey: connection.model<IdempotencyRecord>('IdempotencyKey', idempotencyKeySchema),
     InboundFailure: connection.model<InboundFailureRecord>('InboundFailure', inboundFailureSchema),
     Setting: connection.model<SettingRecord>('Setting', settingSchema),
+    WebSession: connection.model<WebSessionRecord>('WebSession', webSessionSchema),
     User: connection.model<UserRecord>('User', userSchema),
     ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
     Audit: connection.model<AuditRecord>('Audit', auditSchema),

@@ -20,6 +20,19 @@ export interface ConversationFilters {
   audience?: Audience;
   /** The mailbox config key. */
   mailbox_id?: string;
+  /** The assignee's actor id; null for unassigned cases. */
+  assignee_id?: string | null;
+  /** Words searched, case-insensitive, in the subject, the customer's name or address, and bodies. */
+  q?: string;
+}
+
+// A search looks in at most this many matching messages: enough to list the
+// cases a person would scroll through, bounded so a common word stays cheap.
+const MAX_SEARCHED_MESSAGES = 2_000;
+
+/** The search text as a literal, case-insensitive pattern: a tenant's input is never a regex. */
+function literalPattern(text: string): RegExp {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
 }
 
 /** A participant to add; ids and defaults are filled in. */
@@ -77,8 +90,26 @@ const MAX_CASE_NUMBER_ATTEMPTS = 100;
 const LIST = 'conversations';
 
 export function createConversationsRepository(models: Models) {
-  const { Conversation } = models;
+  const { Conversation, Message } = models;
   const audit = createAuditRepository(models);
+
+  /** The conditions of a search, within the account (messages are matched there too). */
+  async function searchFilter(accountId: string, q: string): Promise<Filter> {
+    const pattern = literalPattern(q);
+    const messages = await Message.find({ account_id: accountId, body: pattern })
+      .select({ conversation_id: 1 })
+      .limit(MAX_SEARCHED_MESSAGES)
+      .lean<Array<{ conversation_id: string }>>()
+      .exec();
+    return {
+      $or: [
+        { title: pattern },
+        { 'participants.customer.name': pattern },
+        { 'participants.customer.address': pattern },
+        { _id: { $in: [...new Set(messages.map((m) => m.conversation_id))] } },
+      ],
+    };
+  }
 
   async function highestCaseNumber(accountId: string): Promise<number> {
     const last = await Conversation.findOne({ account_id: accountId })
@@ -107,6 +138,9 @@ export function createConversationsRepository(models: Models) {
         filter.workflow_status = { $in: [...filters.workflow_status] };
       if (filters.audience) filter.audience = filters.audience;
       if (filters.mailbox_id) filter.mailbox_id = filters.mailbox_id;
+      if (filters.assignee_id !== undefined) filter.assignee_id = filters.assignee_id;
+      const q = filters.q?.trim();
+      if (q) Object.assign(filter, await searchFilter(accountId, q));
       const segment: Segment<ConversationRecord> = {
         filter,
         keys: [

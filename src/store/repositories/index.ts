@@ -22,6 +22,7 @@ import { createApprovalRepository } from './approval.ts';
 import { createApprovalMetricsRepository } from './approval-metrics.ts';
 import { createReconcileRepository } from './reconcile.ts';
 import { createSettingsRepository } from './settings.ts';
+import { createWebSessionsRepository } from './web-sessions.ts';
 import { createReadMarkersRepository } from './read-markers.ts';
 import { createUsersRepository } from './users.ts';
 
@@ -48,6 +49,7 @@ export function createRepositories(models: Models) {
     approvalMetrics: createApprovalMetricsRepository(models),
     reconcile: createReconcileRepository(models),
     settings: createSettingsRepository(models),
+    webSessions: createWebSessionsRepository(models),
     users: createUsersRepository(models),
     readMarkers: createReadMarkersRepository(models),
     audit: createAuditRepository(models),

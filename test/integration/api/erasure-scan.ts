@@ -5,8 +5,11 @@
 // BullMQ jobs carry small raw mail inline as base64.
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { BSON } from 'mongodb';
 import { testRedisUrl } from '../../support/env.ts';
+
+// The driver's own BSON (bson is not a dependency of its own since the embedded
+// store shares the driver's).
+const { EJSON } = mongoose.mongo.BSON;
 
 export interface Finding {
   where: string;
@@ -51,7 +54,7 @@ export async function scanDatabase(uri: string, needles: readonly string[]): Pro
     const findings: Finding[] = [];
     for (const { name } of await db.listCollections().toArray()) {
       for (const doc of await db.collection(name).find({}).toArray()) {
-        const texts = [BSON.EJSON.stringify(doc)];
+        const texts = [EJSON.stringify(doc)];
         binaryText(doc, texts);
         findings.push(...find(`${name}/${String(doc._id)}`, texts.join('\n'), needles));
       }

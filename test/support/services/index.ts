@@ -4,13 +4,18 @@
 import { ensureRedis } from './redis.ts';
 import { startSharedMongo } from './mongo.ts';
 import { startDovecot } from './dovecot.ts';
+import { ensureChromium } from './chromium.ts';
 
 export interface TestServices {
   env: Record<string, string>;
   stop(): Promise<void>;
 }
 
-export async function startTestServices(scratchDir: string): Promise<TestServices> {
+export async function startTestServices(
+  scratchDir: string,
+  /** The run includes browser tests: chromium must be there. */
+  options: { browser?: boolean } = {},
+): Promise<TestServices> {
   const stops: Array<() => Promise<void>> = [];
   const env: Record<string, string> = {};
   try {
@@ -27,6 +32,8 @@ export async function startTestServices(scratchDir: string): Promise<TestService
     env.POSTROOM_TEST_IMAP_HOST = dovecot.host;
     env.POSTROOM_TEST_IMAP_PORT = String(dovecot.port);
     env.POSTROOM_TEST_IMAP_PASSWORD = dovecot.password;
+
+    if (options.browser) env.POSTROOM_TEST_CHROMIUM = ensureChromium();
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     throw error;
