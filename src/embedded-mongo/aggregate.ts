@@ -60,7 +60,16 @@ const UNSUPPORTED_STAGES = new Set([
   '$planCacheStats',
   '$vectorSearch',
 ]);
-const UNSUPPORTED_OPERATORS = new Set(['$where', '$function', '$accumulator', '$text']);
+// $percentile and $median: mingo's sort their input as text (10 before 9), a
+// wrong answer; refused until they are done right.
+const UNSUPPORTED_OPERATORS = new Set([
+  '$where',
+  '$function',
+  '$accumulator',
+  '$text',
+  '$percentile',
+  '$median',
+]);
 
 type Iter = { transform(f: (items: unknown[]) => unknown): unknown };
 
