@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { Permission } from '../../config/bootstrap-schema.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RouteDoc {
   method: HttpMethod;
