@@ -13,6 +13,7 @@ import { authenticateRequest, type Authenticate, type AuthenticateSession } from
 import { ApiError } from './errors.ts';
 import { clientErrorHandler, toApiError } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, checkJsonLimits } from './request-limits.ts';
+import { registerOpenApi } from './openapi/route.ts';
 import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { registerMetrics } from './metrics-route.ts';
@@ -126,6 +127,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // /v1 routes register, so they see request.cookies.
   await app.register(fastifyCookie);
 
+  // Before every route: it records each one as fastify registers it.
+  registerOpenApi(app);
   registerMetrics(app, deps.metrics);
   registerHealthRoutes(app, deps.readiness);
 

@@ -1,4 +1,5 @@
 // The api role: build the HTTP app over the store and listen on HOST:PORT.
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
 import { storeAuthenticator } from '../api/principal.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
@@ -16,13 +17,14 @@ import { sessionRoutes } from '../web/session-routes.ts';
 import { redisSignInLimiter } from '../web/sign-in-limiter.ts';
 import type { RuntimeContext } from './context.ts';
 
-export async function startApiRole(context: RuntimeContext): Promise<Stoppable[]> {
+/** The api role's app, not listening: startApiRole() serves it, tests inject into it. */
+export async function buildApiApp(context: RuntimeContext): Promise<FastifyInstance> {
   const { store, redis, env, logger } = context;
   const urlSigner = createUrlSigner(
     env.POSTROOM_URL_SIGNING_KEY ?? (await store.settings.secret('attachment_url_signing_key')),
     env.POSTROOM_ATTACHMENT_URL_TTL_SECONDS,
   );
-  const app = await buildApp({
+  return buildApp({
     logger,
     urlSigner,
     publicRoutes: [
@@ -72,6 +74,11 @@ export async function startApiRole(context: RuntimeContext): Promise<Stoppable[]
       userAdminRoutes(store),
     ],
   });
+}
+
+export async function startApiRole(context: RuntimeContext): Promise<Stoppable[]> {
+  const { env, logger } = context;
+  const app = await buildApiApp(context);
   await app.listen({ host: env.HOST, port: env.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;

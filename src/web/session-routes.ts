@@ -17,6 +17,7 @@ import {
   type CookieSecurity,
 } from './session-cookie.ts';
 import type { SignInLimiter } from './sign-in-limiter.ts';
+import { describeRoute } from '../api/openapi/registry.ts';
 
 /** A user whose password matched: who the session acts as. */
 interface SignInIdentity {
@@ -97,6 +98,29 @@ function refuseForeignOrigin(request: FastifyRequest): void {
     );
   }
 }
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/sessions',
+  permission: 'public',
+  summary: 'Sign in to the web app with email and password',
+  body: signInBody,
+  responses: { 201: 'The session (its cookie is set)' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/sessions/current',
+  permission: 'session',
+  summary: 'The signed-in user',
+  responses: { 200: 'The session and its user' },
+});
+describeRoute({
+  method: 'DELETE',
+  path: '/v1/sessions/current',
+  permission: 'session',
+  summary: 'Sign out',
+  responses: { 204: 'Signed out' },
+});
 
 export function sessionRoutes(deps: SessionRoutesDeps) {
   return (v1: FastifyInstance): void => {

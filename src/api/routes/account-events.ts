@@ -18,12 +18,22 @@ import type { AgentApiDeps } from './agent-api-deps.ts';
 import { renderConversation, type Includes } from './conversation-view.ts';
 import { RealtimeHub } from './realtime-hub.ts';
 import { SseStream, type StepResult } from './sse-stream.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 // What an inbox row shows: who it is assigned to and who the customer is.
 const LIST_INCLUDES: Includes = new Set(['assignee', 'participants']);
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/events',
+  permission: 'messaging:read',
+  summary: "The account's realtime event stream (server-sent events)",
+  query: [],
+  responses: { 200: 'A text/event-stream' },
+});
 
 export function accountEventRoutes(deps: AgentApiDeps) {
   const { store } = deps;

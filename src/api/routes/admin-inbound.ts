@@ -10,6 +10,7 @@ import {
   type Store,
 } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 function renderMailbox(mailbox: MailboxRecord) {
   return {
@@ -48,6 +49,21 @@ function renderFailure(failure: InboundFailureRecord) {
     failed_at: isoDate(failure.failed_at),
   };
 }
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/admin/mailboxes',
+  permission: 'admin',
+  summary: "The account's mailboxes and their inbound state",
+  responses: { 200: 'The mailboxes' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/admin/inbound-failures',
+  permission: 'admin',
+  summary: 'Inbound mail that could not be ingested',
+  responses: { 200: 'The failures' },
+});
 
 export function adminInboundRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

@@ -32,8 +32,44 @@ import {
   type ProviderKeyDeps,
   type ProviderKeyFields,
 } from './agent-provider.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 type IdRoute = { Params: { id: string } };
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/agents',
+  permission: 'admin',
+  summary: "List the account's agents",
+  query: [],
+  responses: { 200: 'The agents' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/agents/:id',
+  permission: 'admin',
+  summary: 'Get an agent',
+  query: [],
+  responses: { 200: 'The agent' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/agents',
+  permission: 'admin',
+  summary: 'Create an agent',
+  body: createAgentBody,
+  query: [],
+  responses: { 201: 'The created agent' },
+});
+describeRoute({
+  method: 'PATCH',
+  path: '/v1/agents/:id',
+  permission: 'admin',
+  summary: 'Update an agent',
+  body: patchAgentBody,
+  query: [],
+  responses: { 200: 'The updated agent' },
+});
 
 export function agentAdminRoutes(store: Store, keys: ProviderKeyDeps) {
   return (v1: FastifyInstance): void => {

@@ -9,6 +9,7 @@ import type { Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { queryOf, rejectUnknownParams, singleParam } from '../query.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const PARAMS = ['from', 'to', 'agent_id', 'mailbox_id'] as const;
 const DAY_MS = 86_400_000;
@@ -46,6 +47,15 @@ function idParam(
   }
   return value;
 }
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/metrics/approvals',
+  permission: 'messaging:read',
+  summary: 'Approval metrics per agent and mailbox',
+  query: PARAMS,
+  responses: { 200: 'The metrics of the window' },
+});
 
 export function approvalMetricsRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

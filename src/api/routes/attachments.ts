@@ -9,6 +9,7 @@ import { principalOf, requirePermission } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import type { UrlSigner } from '../signed-urls.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 // Raster images only: SVG can carry script, so it is always a download.
 const INLINE_TYPES = new Set([
@@ -25,6 +26,23 @@ const CONTENT_TYPE =
   /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
 const FALLBACK_TYPE = 'application/octet-stream';
 const MAX_FILENAME = 255;
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/attachments/:id',
+  permission: 'messaging:read',
+  summary: "An attachment's content",
+  query: [],
+  responses: { 200: 'The attachment bytes' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/attachments/:id/download',
+  permission: 'public',
+  summary: "An attachment's content by its signed URL",
+  query: ['account', 'expires', 'signature'],
+  responses: { 200: 'The attachment bytes' },
+});
 
 export function attachmentRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

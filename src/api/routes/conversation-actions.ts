@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { conversationOr404, includesOf, renderConversation } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const setStatusBody = z.strictObject({ workflow_status: z.enum(WORKFLOW_STATUSES) });
 const setLegalHoldBody = z.strictObject({ legal_hold: z.enum(LEGAL_HOLDS) });
@@ -20,6 +21,25 @@ const setLegalHoldBody = z.strictObject({ legal_hold: z.enum(LEGAL_HOLDS) });
 const MAX_MOVE_ATTEMPTS = 5;
 
 type IdRoute = { Params: { id: string } };
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/set-status',
+  permission: 'messaging:write',
+  summary: 'Move the conversation to a workflow status',
+  body: setStatusBody,
+  query: ['include'],
+  responses: { 200: 'The updated conversation' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/set-legal-hold',
+  permission: 'messaging:write',
+  summary: 'Set or lift the legal hold',
+  body: setLegalHoldBody,
+  query: ['include'],
+  responses: { 200: 'The updated conversation' },
+});
 
 export function conversationActionRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

@@ -12,6 +12,16 @@ import {
 import { principalOf, requirePermission } from '../auth.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';
 import { conversationOr404 } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations/:id/audit',
+  permission: 'messaging:read',
+  summary: "The case's audit trail (cursor-paginated)",
+  query: PAGE_PARAMS,
+  responses: { 200: 'A page of audit entries' },
+});
 
 export function conversationAuditRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

@@ -37,6 +37,7 @@ import {
 import { renderMessages } from './messages.ts';
 import { RealtimeHub } from './realtime-hub.ts';
 import { SseStream, type SseFrame, type StepResult } from './sse-stream.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
@@ -46,6 +47,15 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 // one's: a second of slack covers skew between hosts at the cost of a few
 // messages sent twice (clients apply them by id).
 const CATCH_UP_SLACK_MS = 1_000;
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations/:id/events',
+  permission: 'messaging:read',
+  summary: "The conversation's realtime event stream (server-sent events)",
+  query: ['last_event_id', 'include'],
+  responses: { 200: 'A text/event-stream' },
+});
 
 export function conversationEventRoutes(deps: AgentApiDeps) {
   const { store } = deps;

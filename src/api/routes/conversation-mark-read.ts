@@ -11,12 +11,23 @@ import { ApiError } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { conversationOr404, includesOf, renderConversation } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const markReadBody = z.strictObject({
   up_to_sequence: z.number().int('must be an integer').min(0, 'must be 0 or more').optional(),
 });
 
 type IdRoute = { Params: { id: string } };
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/mark-read',
+  permission: 'messaging:read',
+  summary: 'Mark the conversation read for the caller',
+  body: markReadBody,
+  query: ['include'],
+  responses: { 200: "The conversation, with the caller's unread" },
+});
 
 export function conversationMarkReadRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

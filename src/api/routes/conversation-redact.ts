@@ -11,6 +11,19 @@ import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { includesOf, renderConversation } from './conversation-view.ts';
 import type { MessageActionDeps } from './message-actions.ts';
+import { describeRoute } from '../openapi/registry.ts';
+
+const emptyBody = z.strictObject({});
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/redact',
+  permission: 'messaging:delete',
+  summary: "Erase the conversation's personal data",
+  body: emptyBody,
+  query: ['include'],
+  responses: { 200: 'The redacted conversation' },
+});
 
 export function conversationRedactRoutes(
   store: Store,
@@ -27,7 +40,7 @@ export function conversationRedactRoutes(
         const conversationId = request.params.id;
         rejectUnknownParams(queryOf(request), ['include']);
         const include = includesOf(request);
-        validate('body', z.strictObject({}), request.body);
+        validate('body', emptyBody, request.body);
 
         const deps: RedactionDeps = {
           store,

@@ -12,12 +12,23 @@ import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { includesOf, renderConversation } from './conversation-view.ts';
 import type { MessageActionDeps } from './message-actions.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const regenerateBody = z.strictObject({
   agent_id: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, 'must be an agent id like "agt_acme_drafter"')
     .optional(),
+});
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/regenerate',
+  permission: 'messaging:approve',
+  summary: 'Discard the pending draft and run the agent again',
+  body: regenerateBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
 });
 
 export function conversationRegenerateRoutes(deps: MessageActionDeps) {

@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { conversationOr404, includesOf, renderConversation } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const MAX_TITLE = 500;
 // Who can own a case: a teammate or a team (the seed's assignee), not a key or an agent.
@@ -38,6 +39,16 @@ const patchBody = z
     (body) => body.title === undefined || body.subject === undefined || body.title === body.subject,
     { message: 'title and subject are the same field: send one of them' },
   );
+
+describeRoute({
+  method: 'PATCH',
+  path: '/v1/messaging/conversations/:id',
+  permission: 'messaging:write',
+  summary: 'Update title, priority, assignee or spam flag',
+  body: patchBody,
+  query: ['include'],
+  responses: { 200: 'The updated conversation' },
+});
 
 export function conversationUpdateRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

@@ -29,6 +29,7 @@ import {
   renderConversation,
   renderConversations,
 } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const LIST_PATH = '/v1/messaging/conversations';
 const LIST_PARAMS = [
@@ -65,6 +66,23 @@ function searchParam(query: ReturnType<typeof queryOf>): string | undefined {
   }
   return q;
 }
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations',
+  permission: 'messaging:read',
+  summary: 'List conversations (filtered, cursor-paginated)',
+  query: LIST_PARAMS,
+  responses: { 200: 'A page of conversations' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations/:id',
+  permission: 'messaging:read',
+  summary: 'Get a conversation',
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
 
 export function conversationReadRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

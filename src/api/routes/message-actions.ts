@@ -20,6 +20,7 @@ import { ifMatchOf, setMessageEtag } from '../etag.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { renderMessages } from './messages.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 export interface MessageActionDeps {
   store: Store;
@@ -66,6 +67,39 @@ const reasonBody = z.strictObject({
 const emptyBody = z.strictObject({});
 
 type IdRoute = { Params: { id: string } };
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/messages/:id/actions/approve',
+  permission: 'messaging:approve',
+  summary: 'Approve a draft (optionally edited) for sending',
+  body: approveBody,
+  responses: { 200: 'The approved message' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/messages/:id/actions/reject',
+  permission: 'messaging:approve',
+  summary: 'Reject a draft',
+  body: reasonBody,
+  responses: { 200: 'The rejected message' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/messages/:id/actions/retry',
+  permission: 'messaging:approve',
+  summary: 'Retry a failed send',
+  body: emptyBody,
+  responses: { 200: 'The message, queued again' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/messages/:id/actions/cancel',
+  permission: 'messaging:write',
+  summary: 'Cancel a scheduled send',
+  body: reasonBody,
+  responses: { 200: 'The cancelled message' },
+});
 
 export function messageActionRoutes(deps: MessageActionDeps) {
   const approval: ApprovalDeps = {

@@ -9,8 +9,26 @@ import type { BodyFile, MessageRecord, Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 type Kind = 'text' | 'html';
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/messages/:id/body',
+  permission: 'messaging:read',
+  summary: "A message's whole text body",
+  query: [],
+  responses: { 200: 'The text' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/messages/:id/html',
+  permission: 'messaging:read',
+  summary: "A message's whole HTML body, as a download",
+  query: [],
+  responses: { 200: 'The HTML' },
+});
 
 export function messageBodyRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

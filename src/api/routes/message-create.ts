@@ -24,6 +24,7 @@ import type { AgentApiDeps } from './agent-api-deps.ts';
 import { conversationOr404 } from './conversation-view.ts';
 import { afterMessageStored } from './message-effects.ts';
 import { renderMessages } from './messages.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const MAX_BODY = 100_000;
 // Subjects become a mail header; 500 is far beyond any real one and well
@@ -57,6 +58,19 @@ const createBody = z.strictObject({
     .optional(),
 });
 type CreateBody = z.infer<typeof createBody>;
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/messages',
+  permission: 'messaging:write',
+  summary: 'Post a message (a note, a reply draft, an outbound email)',
+  body: createBody,
+  query: [],
+  responses: {
+    201: 'The created message',
+    200: 'The message of a replayed Idempotency-Key or an existing client id',
+  },
+});
 
 export function messageCreateRoutes(deps: AgentApiDeps) {
   const { store } = deps;

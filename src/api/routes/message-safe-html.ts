@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { enumParam, queryOf, rejectUnknownParams } from '../query.ts';
 import type { UrlSigner } from '../signed-urls.ts';
 import { safeMailHtml } from './safe-html.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 // Sanitizing holds the whole HTML in memory: larger bodies are downloads only.
 const MAX_SANITIZED_BYTES = 8 * 1024 * 1024;
@@ -32,6 +33,15 @@ async function htmlOf(store: Store, message: MessageRecord): Promise<string> {
   }
   return text(store.files.open(info.id));
 }
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/messages/:id/safe-html',
+  permission: 'messaging:read',
+  summary: "A message's sanitized HTML",
+  query: ['remote_images'],
+  responses: { 200: 'The sanitized HTML' },
+});
 
 export function messageSafeHtmlRoutes(store: Store, signer: UrlSigner | undefined) {
   return (v1: FastifyInstance): void => {

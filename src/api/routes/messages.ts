@@ -25,6 +25,7 @@ import {
   rejectUnknownParams,
 } from '../query.ts';
 import { conversationOr404 } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const LIST_PARAMS = ['status', ...PAGE_PARAMS];
 
@@ -53,6 +54,23 @@ export async function renderMessages(
     }),
   );
 }
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations/:id/messages',
+  permission: 'messaging:read',
+  summary: "List a conversation's messages (cursor-paginated)",
+  query: LIST_PARAMS,
+  responses: { 200: 'A page of messages' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/messages/:id',
+  permission: 'messaging:read',
+  summary: 'Get a message',
+  query: [],
+  responses: { 200: 'The message' },
+});
 
 export function messageReadRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

@@ -31,6 +31,7 @@ import { ApiError, notFound } from '../errors.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { conversationOr404, includesOf, renderConversation } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const MAX_KEYWORDS = 50;
 const MEMBER = new Set(['active', 'hidden']);
@@ -46,9 +47,55 @@ const patchBody = z.strictObject({
 });
 const hideBody = z.strictObject({ hidden: z.boolean().default(true) });
 const muteBody = z.strictObject({ muted: z.boolean().default(true) });
+const emptyBody = z.strictObject({});
 
 type Route = { Params: { id: string } };
 type ParticipantRoute = { Params: { id: string; participant_id: string } };
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations/:id/participants',
+  permission: 'messaging:read',
+  summary: "List the conversation's participants (cursor-paginated)",
+  query: PAGE_PARAMS,
+  responses: { 200: 'A page of participants' },
+});
+describeRoute({
+  method: 'PATCH',
+  path: '/v1/messaging/conversations/:id/participants/:participant_id',
+  permission: 'messaging:write',
+  summary: "Update a participant's role, notifications or trigger settings",
+  body: patchBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/leave',
+  permission: 'messaging:read',
+  summary: 'The caller leaves the conversation',
+  body: emptyBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/hide',
+  permission: 'messaging:read',
+  summary: 'The caller hides (or unhides) the conversation',
+  body: hideBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/mute',
+  permission: 'messaging:read',
+  summary: 'The caller mutes (or unmutes) the conversation',
+  body: muteBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
 
 export function participantSettingRoutes(store: Store) {
   async function answer(
@@ -196,7 +243,7 @@ export function participantSettingRoutes(store: Store) {
 
     // Leaving, hiding and muting change only the caller's own membership: reading is enough.
     v1.post<Route>('/messaging/conversations/:id/actions/leave', read, async (request) => {
-      validate('body', z.strictObject({}), request.body);
+      validate('body', emptyBody, request.body);
       return changeOwn(request, () => ({ membership: 'left' }));
     });
 

@@ -20,6 +20,7 @@ import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import { conversationOr404, includesOf, renderConversation } from './conversation-view.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 const MAX_KEYWORDS = 50;
 const AGENT_ONLY = ['agent_trigger_policy', 'agent_trigger_keywords'] as const;
@@ -56,6 +57,27 @@ type AddBody = z.infer<typeof addBody>;
 
 type Route = { Params: { id: string } };
 type ParticipantRoute = { Params: { id: string; participant_id: string } };
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/participants',
+  permission: 'messaging:write',
+  summary: 'Add a participant',
+  body: addBody,
+  query: ['include'],
+  responses: {
+    201: 'The conversation, with the participant added',
+    200: 'The conversation (the participant was there already)',
+  },
+});
+describeRoute({
+  method: 'DELETE',
+  path: '/v1/messaging/conversations/:id/participants/:participant_id',
+  permission: 'messaging:write',
+  summary: 'Remove a participant',
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
 
 export function participantRoutes(deps: AgentApiDeps) {
   const { store } = deps;

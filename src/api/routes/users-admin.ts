@@ -19,11 +19,47 @@ import { ApiError, notFound } from '../errors.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
 import { createUserBody, patchUserBody, serializeUser } from './user-json.ts';
+import { describeRoute } from '../openapi/registry.ts';
 
 type IdRoute = { Params: { id: string } };
 
 const LIST_PATH = '/v1/admin/users';
 const FILE_OWNED = ['name', 'email', 'avatar_url', 'permissions'] as const;
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/admin/users',
+  permission: 'admin',
+  summary: "List the account's users (cursor-paginated)",
+  query: PAGE_PARAMS,
+  responses: { 200: 'A page of users' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/admin/users/:id',
+  permission: 'admin',
+  summary: 'Get a user',
+  query: [],
+  responses: { 200: 'The user' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/admin/users',
+  permission: 'admin',
+  summary: 'Create a user',
+  body: createUserBody,
+  query: [],
+  responses: { 201: 'The created user' },
+});
+describeRoute({
+  method: 'PATCH',
+  path: '/v1/admin/users/:id',
+  permission: 'admin',
+  summary: 'Update a user',
+  body: patchUserBody,
+  query: [],
+  responses: { 200: 'The updated user' },
+});
 
 export function userAdminRoutes(store: Store) {
   return (v1: FastifyInstance): void => {
