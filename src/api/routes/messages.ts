@@ -29,8 +29,8 @@ import {
 } from '../query.ts';
 import { conversationOr404 } from './conversation-view.ts';
 
-export const MESSAGE_INCLUDES = ['agent_run'] as const;
-export type MessageInclude = (typeof MESSAGE_INCLUDES)[number];
+const MESSAGE_INCLUDES = ['agent_run'] as const;
+type MessageInclude = (typeof MESSAGE_INCLUDES)[number];
 
 const LIST_PARAMS = ['status', 'include', ...PAGE_PARAMS];
 

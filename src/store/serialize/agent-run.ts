@@ -39,7 +39,7 @@ export interface AgentRunJson {
  * What the run came to: `pending` while queued or running; `drafted` when it
  * produced a draft; `no_draft` when it completed without one; else its status.
  */
-export type AgentRunOutcome = 'pending' | 'drafted' | 'no_draft' | 'failed' | 'canceled' | 'capped';
+type AgentRunOutcome = 'pending' | 'drafted' | 'no_draft' | 'failed' | 'canceled' | 'capped';
 
 function outcomeOf(run: AgentRunRecord): AgentRunOutcome {
   switch (run.status) {
