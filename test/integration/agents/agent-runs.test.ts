@@ -163,6 +163,16 @@ describe('agent runs', () => {
 
     const comma = await ok(`/v1/messaging/messages/${draft.id}?include=agent_run`);
     assert.deepEqual(comma.agent_run, firstRun);
+
+    // The next page keeps the expansion.
+    const paged = await ok(
+      `/v1/messaging/conversations/${conversation}/messages?include[]=agent_run&limit=1`,
+    );
+    assert.match(paged.page_info.next_page_url, /[?&]include=agent_run(&|$)/);
+    assert.equal(paged.data[0].id, trigger, 'the customer mail first (sent, by sequence)');
+    const rest = await ok(paged.page_info.next_page_url);
+    assert.equal(rest.data[0].id, draft.id, 'then the draft');
+    assert.deepEqual(rest.data[0].agent_run, firstRun);
   });
 
   test('GET /v1/agent-runs/{id}: model, tokens, timings, instructions version, context ids, outcome', async () => {
