@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.ts';
 import { idempotencyHooks } from '../idempotency.ts';
+import { agentRunRoutes } from './agent-runs.ts';
 import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
@@ -35,6 +36,7 @@ export function messagingRoutes(
     messageBodyRoutes(store),
     attachmentRoutes(store),
     approvalMetricsRoutes(store),
+    agentRunRoutes(store),
     ...(actions ? [messageActionRoutes(actions), conversationRegenerateRoutes(actions)] : []),
   ];
 }

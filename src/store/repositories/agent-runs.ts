@@ -6,7 +6,9 @@ import { isDuplicateKeyError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { Models } from '../models/index.ts';
+import { paginate, type Page, type PageRequest, type Segment } from '../pagination/keyset.ts';
 import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
+import { leanFetch } from './lean-fetch.ts';
 
 export interface NewAgentRun {
   account_id: string;
@@ -20,11 +22,39 @@ export interface NewAgentRun {
 }
 
 const LIVE = ['queued', 'running'] as const;
+const LIST = 'agent_runs';
 
 export function createAgentRunsRepository({ AgentRun }: Models) {
   return {
     async get(accountId: string, runId: string): Promise<AgentRunRecord | null> {
       return AgentRun.findOne({ _id: runId, account_id: accountId }).lean<AgentRunRecord>().exec();
+    },
+
+    /** Runs by id (a page of messages' agent_run expansions); only within the account. */
+    async getMany(accountId: string, ids: Iterable<string | null>): Promise<AgentRunRecord[]> {
+      const wanted = [...new Set([...ids].filter((id): id is string => Boolean(id)))];
+      if (wanted.length === 0) return [];
+      return AgentRun.find({ _id: { $in: wanted }, account_id: accountId })
+        .lean<AgentRunRecord[]>()
+        .exec();
+    },
+
+    /** A conversation's runs, newest first (the index on conversation_id, created_at). */
+    async listForConversation(
+      accountId: string,
+      conversationId: string,
+      page: PageRequest = {},
+    ): Promise<Page<AgentRunRecord>> {
+      const segment: Segment<AgentRunRecord> = {
+        filter: { account_id: accountId, conversation_id: conversationId },
+        keys: [
+          { field: 'created_at', type: 'date' },
+          { field: '_id', type: 'string' },
+        ],
+        direction: -1,
+        keyOf: (run) => [run.created_at, run._id],
+      };
+      return paginate(LIST, [segment], page, leanFetch<AgentRunRecord>(AgentRun));
     },
 
     /** The run of a trigger and agent: the one the trigger started, or a regeneration's. */

@@ -1,5 +1,7 @@
 // The seed names agent_run as a type without listing its fields: this is
-// Postroom's shape, used when a message's agent_run is expanded.
+// Postroom's shape, for a message's agent_run (include[]=agent_run) and the
+// agent-runs endpoints. Only ids and numbers: a run's context and output are
+// the messages it names, which redaction erases in place.
 import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
 import type { AgentRunStatus } from '../../conversations/enums.ts';
 import { isoDate } from './common.ts';
@@ -21,10 +23,34 @@ export interface AgentRunJson {
     first_token_at: string | null;
     completed_at: string | null;
   };
+  /** The version of the agent's instructions (its prompt) the run used. */
   instructions_version: string | null;
+  /** The messages the run's prompt was built from, oldest first. */
+  context_message_ids: string[];
+  /** null: the run its trigger started; 1, 2, ...: a human's regenerations. */
+  generation: number | null;
+  outcome: AgentRunOutcome;
   error: AgentRunError | null;
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * What the run came to: `pending` while queued or running; `drafted` when it
+ * produced a draft; `no_draft` when it completed without one; else its status.
+ */
+type AgentRunOutcome = 'pending' | 'drafted' | 'no_draft' | 'failed' | 'canceled' | 'capped';
+
+function outcomeOf(run: AgentRunRecord): AgentRunOutcome {
+  switch (run.status) {
+    case 'queued':
+    case 'running':
+      return 'pending';
+    case 'completed':
+      return run.draft_message_id ? 'drafted' : 'no_draft';
+    default:
+      return run.status;
+  }
 }
 
 export function serializeAgentRun(run: AgentRunRecord): AgentRunJson {
@@ -46,6 +72,9 @@ export function serializeAgentRun(run: AgentRunRecord): AgentRunJson {
       completed_at: isoDate(run.timings.completed_at),
     },
     instructions_version: run.instructions_version,
+    context_message_ids: [...(run.context_message_ids ?? [])],
+    generation: run.generation ?? null,
+    outcome: outcomeOf(run),
     error: run.error ? { code: run.error.code, message: run.error.message } : null,
     created_at: isoDate(run.created_at),
     updated_at: isoDate(run.updated_at),

@@ -13,12 +13,13 @@ import { actorOrNull, type ActorJson } from './actor.ts';
 import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';
 import { serializeMessage, type MessageJson } from './message.ts';
 import { serializeParticipant, type ParticipantJson } from './participant.ts';
+import { caseFields, type CaseFieldsJson } from './case-fields.ts';
 
 /** The seed's include[] values, plus `last_message` (also expandable in the seed). */
 export const CONVERSATION_INCLUDES = ['assignee', 'group', 'participants', 'last_message'] as const;
 export type ConversationInclude = (typeof CONVERSATION_INCLUDES)[number];
 
-export interface ConversationJson {
+export interface ConversationJson extends CaseFieldsJson {
   id: string;
   object: 'conversation';
   type: ConversationType;
@@ -41,12 +42,10 @@ export interface ConversationJson {
   // Extras beyond the seed:
   /** Seed B's name for `unread`. */
   unread_message_count: number;
-  case_number: number;
   priority: Priority;
   is_spam: boolean;
   spam_score: number | null;
   first_response_at: string | null;
-  closed_at: string | null;
   mailbox_id: string | null;
   assignee_id: string | null;
   last_message_id: string | null;
@@ -109,12 +108,11 @@ export function serializeConversation(
     created_at: isoDate(conversation.created_at),
     updated_at: isoDate(conversation.updated_at),
     unread_message_count: unread,
-    case_number: conversation.case_number,
+    ...caseFields(conversation),
     priority: conversation.priority,
     is_spam: conversation.is_spam,
     spam_score: conversation.spam_score,
     first_response_at: isoDate(conversation.first_response_at),
-    closed_at: isoDate(conversation.closed_at),
     mailbox_id: conversation.mailbox_id,
     assignee_id: conversation.assignee_id,
     last_message_id: conversation.last_message_id,

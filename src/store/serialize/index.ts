@@ -1,7 +1,7 @@
 // Pure functions from stored records (plus already-loaded related records) to
 // the seed API JSON. No I/O: callers load what an include[] asks for.
 export {} from './actor.ts';
-export {} from './agent-run.ts';
+export { serializeAgentRun } from './agent-run.ts';
 export {} from './attachment.ts';
 export { isoDate, list, pageInfoFor } from './common.ts';
 export {

@@ -61,6 +61,6 @@ export async function caseNumbers(apiPort: number): Promise<number[]> {
     headers: { authorization: `Bearer ${TEST_API_KEY}` },
   });
   assert.equal(response.status, 200);
-  const body = (await response.json()) as { data: Array<{ case_number: number }> };
-  return body.data.map((c) => c.case_number).sort((a, b) => a - b);
+  const body = (await response.json()) as { data: Array<{ case_number: string }> };
+  return body.data.map((c) => Number(c.case_number)).sort((a, b) => a - b);
 }

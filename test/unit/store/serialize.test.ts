@@ -22,6 +22,11 @@ function assertKeys(value: object, seed: readonly string[], extras: readonly str
 const CONVERSATION_EXTRAS = [
   'unread_message_count',
   'case_number',
+  'priority_label',
+  'is_waiting',
+  'is_closed',
+  'latest_messaging_channel',
+  'channel_priority',
   'priority',
   'is_spam',
   'spam_score',
@@ -45,6 +50,7 @@ const MESSAGE_EXTRAS = [
   'body_truncated',
   'has_html',
   'rejection',
+  'supersession',
   'cancel',
   'approval',
   'redacted_at',
@@ -115,7 +121,29 @@ describe('serializers', () => {
     assert.equal(json.last_message, null);
     assert.equal(json.assignee_id, 'act_1');
     assert.equal(json.last_message_at, '2024-05-01T12:05:00.000Z');
-    assert.equal(json.case_number, 7);
+    assert.equal(json.case_number, '7');
+  });
+
+  test('conversation: seed B case fields derived from the lane, priority and mailbox', () => {
+    const base = conversationRecord();
+    const resolvedAt = new Date('2024-05-02T09:00:00.000Z');
+    const resolved = serializeConversation({
+      ...base,
+      workflow_status: 'resolved',
+      closed_at: resolvedAt,
+      priority: 'urgent',
+    });
+    assert.equal(resolved.is_closed, true);
+    assert.equal(resolved.closed_at, '2024-05-02T09:00:00.000Z');
+    assert.equal(resolved.priority_label, 'Critical');
+    assert.equal(resolved.is_waiting, false);
+    const waiting = serializeConversation({ ...base, workflow_status: 'waiting_external' });
+    assert.equal(waiting.is_waiting, true);
+    assert.equal(waiting.is_closed, false);
+    const internal = serializeConversation({ ...base, mailbox_id: null, workflow_status: null });
+    assert.equal(internal.latest_messaging_channel, null);
+    assert.equal(internal.channel_priority, null);
+    assert.equal(internal.is_waiting, false);
   });
 
   test('conversation include[]: assignee and participants (active members only), group stays null', () => {
