@@ -14,7 +14,25 @@ import {
 import { principalOf, requirePermission } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';
+import { describeRoute } from '../openapi/registry.ts';
 import { conversationOr404 } from './conversation-view.ts';
+
+describeRoute({
+  method: 'GET',
+  path: '/v1/agent-runs/:id',
+  permission: 'messaging:read',
+  summary: 'One agent run: model, tokens, timings, instructions version, context ids, outcome',
+  query: [],
+  responses: { 200: 'The agent run' },
+});
+describeRoute({
+  method: 'GET',
+  path: '/v1/messaging/conversations/:id/agent-runs',
+  permission: 'messaging:read',
+  summary: "A conversation's agent runs, newest first",
+  query: [...PAGE_PARAMS],
+  responses: { 200: 'A list of agent runs' },
+});
 
 export function agentRunRoutes(store: Store) {
   return (v1: FastifyInstance): void => {
