@@ -1,6 +1,7 @@
 import type { ActorRecord } from '../records/actor.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type {
+  ActorType,
   Audience,
   ConversationStatus,
   ConversationType,
@@ -24,6 +25,8 @@ export interface ConversationJson {
   type: ConversationType;
   audience: Audience;
   title: string | null;
+  /** Seed D's name for `title`. */
+  subject: string | null;
   workflow_status: WorkflowStatus | null;
   /** Postroom has no messaging groups (rosters) yet: always null. */
   group: null;
@@ -49,6 +52,10 @@ export interface ConversationJson {
   closed_at: string | null;
   mailbox_id: string | null;
   assignee_id: string | null;
+  /** Seed D: `user` or `agent`, or `group` for a team or persona; null when unassigned. */
+  assignee_type: ActorType | null;
+  /** Seed C: a teammate marked the case as awaiting something (actions/set-awaiting). */
+  awaiting: boolean;
   last_message_id: string | null;
   redacted_at: string | null;
 }
@@ -94,6 +101,7 @@ export function serializeConversation(
     type: conversation.type,
     audience: conversation.audience,
     title: conversation.title,
+    subject: conversation.title,
     workflow_status: conversation.workflow_status,
     group: null,
     status: hiddenFor(conversation, related.readerId) ? 'hidden' : conversation.status,
@@ -117,6 +125,8 @@ export function serializeConversation(
     closed_at: isoDate(conversation.closed_at),
     mailbox_id: conversation.mailbox_id,
     assignee_id: conversation.assignee_id,
+    assignee_type: conversation.assignee_id === null ? null : (conversation.assignee_type ?? null),
+    awaiting: conversation.awaiting ?? false,
     last_message_id: conversation.last_message_id,
     redacted_at: isoDate(conversation.redacted_at),
   };

@@ -41,6 +41,8 @@ export interface ApiHarness {
 export async function openApi(
   label: string,
   extraRoutes: Array<(v1: FastifyInstance) => void> = [],
+  /** More of acme's bootstrap settings (agents, mailboxes), merged into its account. */
+  acmeExtras: Record<string, unknown> = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('silent');
   const store = await connectStore(testMongoUri(uniqueName(label)), logger);
@@ -50,6 +52,7 @@ export async function openApi(
         {
           id: ACME,
           name: 'Acme',
+          ...acmeExtras,
           api_keys: [
             {
               name: 'admin',
