@@ -31,6 +31,10 @@ const CONVERSATION_EXTRAS = [
   'assignee_id',
   'last_message_id',
   'redacted_at',
+  // Seed D's name for title, and its assignee_type; seed C's awaiting.
+  'subject',
+  'assignee_type',
+  'awaiting',
 ];
 const PARTICIPANT_EXTRAS = ['customer', 'handle', 'actor_id', 'joined_at'];
 const MESSAGE_EXTRAS = [
