@@ -6,6 +6,7 @@ import { idempotencyHooks } from '../idempotency.ts';
 import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { caseActionRoutes } from './case-actions.ts';
 import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationAuditRoutes } from './conversation-audit.ts';
 import { conversationRegenerateRoutes } from './conversation-regenerate.ts';
@@ -27,6 +28,7 @@ export function messagingRoutes(
     conversationReadRoutes(store),
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
+    caseActionRoutes(store),
     conversationRedactRoutes(store, actions),
     conversationMarkReadRoutes(store),
     participantSettingRoutes(store),

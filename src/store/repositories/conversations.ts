@@ -228,6 +228,21 @@ export function createConversationsRepository(models: Models) {
         .exec();
     },
 
+    /** Move a case to another mailbox (queue); its thread keys stay. Null when not in the account. */
+    async transfer(
+      accountId: string,
+      conversationId: string,
+      mailboxKey: string,
+    ): Promise<ConversationRecord | null> {
+      return Conversation.findOneAndUpdate(
+        { _id: conversationId, account_id: accountId },
+        { $set: { mailbox_id: mailboxKey } },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
     /**
      * Move a case's workflow_status, only if it is still `expected` (what the
      * caller computed the move from). Null when the case is gone, is not a
