@@ -43,6 +43,7 @@ export async function openApi(
   extraRoutes: Array<(v1: FastifyInstance) => void> = [],
   /** More of acme's bootstrap settings (agents, mailboxes), merged into its account. */
   acmeExtras: Record<string, unknown> = {},
+  globexExtras: Record<string, unknown> = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('silent');
   const store = await connectStore(testMongoUri(uniqueName(label)), logger);
@@ -76,6 +77,7 @@ export async function openApi(
         {
           id: GLOBEX,
           name: 'Globex',
+          ...globexExtras,
           api_keys: [{ name: 'admin', key: KEYS.other, permissions: ['admin'] }],
         },
       ],
