@@ -10,7 +10,7 @@ import type {
   WorkflowStatus,
 } from '../../conversations/enums.ts';
 import type { MessageRecord } from '../records/message.ts';
-import { actorOrNull, type ActorJson } from './actor.ts';
+import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';
 import { serializeMessage, type MessageJson } from './message.ts';
 import { serializeParticipant, type ParticipantJson } from './participant.ts';
@@ -56,6 +56,8 @@ export interface ConversationJson {
   assignee_type: ActorType | null;
   /** Seed C: a teammate marked the case as awaiting something (actions/set-awaiting). */
   awaiting: boolean;
+  /** Seed C: the customer who opened the case (their first mail), in the actor shape. */
+  reporter: ActorJson | null;
   last_message_id: string | null;
   redacted_at: string | null;
 }
@@ -127,6 +129,7 @@ export function serializeConversation(
     assignee_id: conversation.assignee_id,
     assignee_type: conversation.assignee_id === null ? null : (conversation.assignee_type ?? null),
     awaiting: conversation.awaiting ?? false,
+    reporter: reporterOf(conversation),
     last_message_id: conversation.last_message_id,
     redacted_at: isoDate(conversation.redacted_at),
   };
@@ -138,4 +141,18 @@ function hiddenFor(conversation: ConversationRecord, readerId: string | undefine
   return conversation.participants.some(
     (p) => p.actor_id === readerId && p.membership === 'hidden',
   );
+}
+
+/**
+ * The customer who opened the case: the earliest customer participant, whatever
+ * their membership now (later ones were cc'd or joined the thread). Read from
+ * the participant, so a redaction that erases it erases this too.
+ */
+function reporterOf(conversation: ConversationRecord): ActorJson | null {
+  let first: ConversationRecord['participants'][number] | null = null;
+  for (const participant of conversation.participants) {
+    if (!participant.customer) continue;
+    if (!first || participant.joined_at < first.joined_at) first = participant;
+  }
+  return first?.customer ? customerActor(first._id, first.customer) : null;
 }

@@ -136,4 +136,47 @@ describe('case actions', () => {
     assert.equal(hidden.statusCode, 404);
     assert.equal((await api.store.conversations.get(GLOBEX, foreign._id))?.mailbox_id, 'vault');
   });
+
+  test('reporter is the customer who opened the case, in the actor shape', async () => {
+    const opened = new Date('2026-01-01T10:00:00Z');
+    const conv = await createCase(api.store, {
+      participants: [
+        {
+          type: 'customer',
+          customer: { name: 'Ann Cc', address: 'ann@customer.test' },
+          joined_at: new Date(opened.getTime() + 60_000),
+        },
+        {
+          type: 'customer',
+          customer: { name: 'Jane Doe', address: 'jane@customer.test' },
+          joined_at: opened,
+        },
+      ],
+    });
+    const jane = conv.participants.find((p) => p.customer?.address === 'jane@customer.test');
+    const res = await api.call('reader', {
+      method: 'GET',
+      url: `/v1/messaging/conversations/${conv._id}`,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().reporter, {
+      id: jane?._id,
+      object: 'actor',
+      type: 'customer',
+      name: 'Jane Doe',
+      handle: 'jane@customer.test',
+      avatar_url: null,
+      role: null,
+    });
+    const chat = await api.store.conversations.create({
+      account_id: ACME,
+      type: 'group',
+      audience: 'internal',
+    });
+    const internal = await api.call('reader', {
+      method: 'GET',
+      url: `/v1/messaging/conversations/${chat._id}`,
+    });
+    assert.equal(internal.json().reporter, null);
+  });
 });

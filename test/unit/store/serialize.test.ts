@@ -35,6 +35,8 @@ const CONVERSATION_EXTRAS = [
   'subject',
   'assignee_type',
   'awaiting',
+  // Seed C's reporter.
+  'reporter',
 ];
 const PARTICIPANT_EXTRAS = ['customer', 'handle', 'actor_id', 'joined_at'];
 const MESSAGE_EXTRAS = [
