@@ -53,6 +53,7 @@ const MESSAGE_EXTRAS = [
   'rejection',
   'cancel',
   'approval',
+  'supersession',
   'redacted_at',
 ];
 const ATTACHMENT_EXTRAS = ['content_id', 'inline'];
