@@ -71,7 +71,9 @@ export async function deliverMessage(
   if (message.visibility !== 'external') {
     return refuse(deps, message, 'not_deliverable', 'internal messages are never emailed');
   }
-  const mailboxKey = message.mailbox_id ?? conversation.mailbox_id;
+  // The case's mailbox at send time: a case transferred to another queue
+  // (actions/transfer) replies from its new mailbox's address.
+  const mailboxKey = conversation.mailbox_id ?? message.mailbox_id;
   const mailbox = mailboxKey
     ? await store.mailboxes.getByKey(message.account_id, mailboxKey)
     : null;

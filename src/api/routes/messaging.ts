@@ -7,6 +7,7 @@ import { agentRunRoutes } from './agent-runs.ts';
 import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
+import { caseActionRoutes } from './case-actions.ts';
 import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationAuditRoutes } from './conversation-audit.ts';
 import { conversationRegenerateRoutes } from './conversation-regenerate.ts';
@@ -28,6 +29,7 @@ export function messagingRoutes(
     conversationReadRoutes(store),
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
+    caseActionRoutes(store),
     conversationRedactRoutes(store, actions),
     conversationMarkReadRoutes(store),
     participantSettingRoutes(store),

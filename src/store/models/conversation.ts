@@ -1,5 +1,6 @@
 import { Schema } from 'mongoose';
 import {
+  ACTOR_TYPES,
   AUDIENCES,
   CONVERSATION_STATUSES,
   CONVERSATION_TYPES,
@@ -78,6 +79,8 @@ export const conversationSchema = new Schema<ConversationRecord>(
     status: enumWithDefault(CONVERSATION_STATUSES, 'active'),
     legal_hold: enumWithDefault(LEGAL_HOLDS, 'released'),
     assignee_id: nullableString,
+    assignee_type: enumWithDefault(ACTOR_TYPES, null),
+    awaiting: { type: Boolean, default: false },
     topic: nullableSub(entitySchema),
     unread: { type: Number, default: 0 },
     last_message_at: nullableDate,

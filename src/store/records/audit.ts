@@ -8,6 +8,8 @@ export const AUDIT_KINDS = [
   'participant_added',
   'participant_removed',
   'legal_hold_changed',
+  'awaiting_changed',
+  'transferred',
   'redacted',
   'message_approved',
   'message_rejected',

@@ -1,4 +1,5 @@
 import type {
+  ActorType,
   Audience,
   ConversationStatus,
   ConversationType,
@@ -29,6 +30,10 @@ export interface ConversationRecord {
   status: ConversationStatus;
   legal_hold: LegalHold;
   assignee_id: string | null;
+  /** The assignee's actor type; absent on records from before it (null: unassigned). */
+  assignee_type?: ActorType | null;
+  /** Marked by a teammate as awaiting something (seed C); not shown to the customer. */
+  awaiting?: boolean;
   topic: EntityRef | null;
   unread: number;
   last_message_at: Date | null;

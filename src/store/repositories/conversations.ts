@@ -10,7 +10,13 @@ import {
   type PageRequest,
   type Segment,
 } from '../pagination/keyset.ts';
-import type { Audience, LegalHold, Priority, WorkflowStatus } from '../../conversations/enums.ts';
+import type {
+  ActorType,
+  Audience,
+  LegalHold,
+  Priority,
+  WorkflowStatus,
+} from '../../conversations/enums.ts';
 import type { ConversationRecord, ParticipantRecord } from '../records/conversation.ts';
 import { createAuditRepository } from './audit.ts';
 import { leanFetch } from './lean-fetch.ts';
@@ -67,7 +73,9 @@ export interface ConversationChanges {
   title?: string | null;
   priority?: Priority;
   assignee_id?: string | null;
+  assignee_type?: ActorType | null;
   is_spam?: boolean;
+  awaiting?: boolean;
 }
 
 /** A workflow move (from nextWorkflow): closed_at undefined means unchanged. */
@@ -214,6 +222,21 @@ export function createConversationsRepository(models: Models) {
       return Conversation.findOneAndUpdate(
         { _id: conversationId, account_id: accountId },
         { $set: { ...changes } },
+        { returnDocument: 'after' },
+      )
+        .lean<ConversationRecord>()
+        .exec();
+    },
+
+    /** Move a case to another mailbox (queue); its thread keys stay. Null when not in the account. */
+    async transfer(
+      accountId: string,
+      conversationId: string,
+      mailboxKey: string,
+    ): Promise<ConversationRecord | null> {
+      return Conversation.findOneAndUpdate(
+        { _id: conversationId, account_id: accountId },
+        { $set: { mailbox_id: mailboxKey } },
         { returnDocument: 'after' },
       )
         .lean<ConversationRecord>()

@@ -1,6 +1,7 @@
 import type { ActorRecord } from '../records/actor.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type {
+  ActorType,
   Audience,
   ConversationStatus,
   ConversationType,
@@ -9,7 +10,7 @@ import type {
   WorkflowStatus,
 } from '../../conversations/enums.ts';
 import type { MessageRecord } from '../records/message.ts';
-import { actorOrNull, type ActorJson } from './actor.ts';
+import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';
 import { serializeMessage, type MessageJson } from './message.ts';
 import { serializeParticipant, type ParticipantJson } from './participant.ts';
@@ -25,6 +26,8 @@ export interface ConversationJson extends CaseFieldsJson {
   type: ConversationType;
   audience: Audience;
   title: string | null;
+  /** Seed D's name for `title`. */
+  subject: string | null;
   workflow_status: WorkflowStatus | null;
   /** Postroom has no messaging groups (rosters) yet: always null. */
   group: null;
@@ -48,6 +51,12 @@ export interface ConversationJson extends CaseFieldsJson {
   first_response_at: string | null;
   mailbox_id: string | null;
   assignee_id: string | null;
+  /** Seed D: `user` or `agent`, or `group` for a team or persona; null when unassigned. */
+  assignee_type: ActorType | null;
+  /** Seed C: a teammate marked the case as awaiting something (actions/set-awaiting). */
+  awaiting: boolean;
+  /** Seed C: the customer who opened the case (their first mail), in the actor shape. */
+  reporter: ActorJson | null;
   last_message_id: string | null;
   redacted_at: string | null;
 }
@@ -93,6 +102,7 @@ export function serializeConversation(
     type: conversation.type,
     audience: conversation.audience,
     title: conversation.title,
+    subject: conversation.title,
     workflow_status: conversation.workflow_status,
     group: null,
     status: hiddenFor(conversation, related.readerId) ? 'hidden' : conversation.status,
@@ -115,6 +125,9 @@ export function serializeConversation(
     first_response_at: isoDate(conversation.first_response_at),
     mailbox_id: conversation.mailbox_id,
     assignee_id: conversation.assignee_id,
+    assignee_type: conversation.assignee_id === null ? null : (conversation.assignee_type ?? null),
+    awaiting: conversation.awaiting ?? false,
+    reporter: reporterOf(conversation),
     last_message_id: conversation.last_message_id,
     redacted_at: isoDate(conversation.redacted_at),
   };
@@ -126,4 +139,18 @@ function hiddenFor(conversation: ConversationRecord, readerId: string | undefine
   return conversation.participants.some(
     (p) => p.actor_id === readerId && p.membership === 'hidden',
   );
+}
+
+/**
+ * The customer who opened the case: the earliest customer participant, whatever
+ * their membership now (later ones were cc'd or joined the thread). Read from
+ * the participant, so a redaction that erases it erases this too.
+ */
+function reporterOf(conversation: ConversationRecord): ActorJson | null {
+  let first: ConversationRecord['participants'][number] | null = null;
+  for (const participant of conversation.participants) {
+    if (!participant.customer) continue;
+    if (!first || participant.joined_at < first.joined_at) first = participant;
+  }
+  return first?.customer ? customerActor(first._id, first.customer) : null;
 }

@@ -81,7 +81,7 @@ describe('conversation updates and actions', () => {
         [{ title: 'one\r\nBcc: x' }, /line breaks/],
         [{ title: '   ' }, /empty/],
         [{ is_spam: 'yes' }, /body\.is_spam/],
-        [{ status: 'closed' }, /status/],
+        [{ status: 'done' }, /body\.status/],
         [{ title: 'a', subject: 'b' }, /same field/],
         [[1, 2], /body/],
       ];

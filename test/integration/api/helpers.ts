@@ -41,6 +41,9 @@ export interface ApiHarness {
 export async function openApi(
   label: string,
   extraRoutes: Array<(v1: FastifyInstance) => void> = [],
+  /** More of acme's bootstrap settings (agents, mailboxes), merged into its account. */
+  acmeExtras: Record<string, unknown> = {},
+  globexExtras: Record<string, unknown> = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('silent');
   const store = await connectStore(testMongoUri(uniqueName(label)), logger);
@@ -50,6 +53,7 @@ export async function openApi(
         {
           id: ACME,
           name: 'Acme',
+          ...acmeExtras,
           api_keys: [
             {
               name: 'admin',
@@ -73,6 +77,7 @@ export async function openApi(
         {
           id: GLOBEX,
           name: 'Globex',
+          ...globexExtras,
           api_keys: [{ name: 'admin', key: KEYS.other, permissions: ['admin'] }],
         },
       ],

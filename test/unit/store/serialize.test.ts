@@ -36,6 +36,12 @@ const CONVERSATION_EXTRAS = [
   'assignee_id',
   'last_message_id',
   'redacted_at',
+  // Seed D's name for title, and its assignee_type; seed C's awaiting.
+  'subject',
+  'assignee_type',
+  'awaiting',
+  // Seed C's reporter.
+  'reporter',
 ];
 const PARTICIPANT_EXTRAS = ['customer', 'handle', 'actor_id', 'joined_at'];
 const MESSAGE_EXTRAS = [
@@ -53,6 +59,7 @@ const MESSAGE_EXTRAS = [
   'supersession',
   'cancel',
   'approval',
+  'supersession',
   'redacted_at',
 ];
 const ATTACHMENT_EXTRAS = ['content_id', 'inline'];
