@@ -11,6 +11,7 @@ import type { Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
+import { describeRoute } from '../openapi/registry.ts';
 import { validate } from '../validate.ts';
 import { assertCase } from './case-status-move.ts';
 import { conversationOr404, includesOf, renderConversation } from './conversation-view.ts';
@@ -21,6 +22,25 @@ const transferBody = z.strictObject({
 });
 
 type IdRoute = { Params: { id: string } };
+
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/set-awaiting',
+  permission: 'messaging:write',
+  summary: "Set or clear the case's awaiting flag",
+  body: setAwaitingBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
+describeRoute({
+  method: 'POST',
+  path: '/v1/messaging/conversations/:id/actions/transfer',
+  permission: 'messaging:write',
+  summary: 'Move the case to another mailbox (queue) of the account',
+  body: transferBody,
+  query: ['include'],
+  responses: { 200: 'The conversation' },
+});
 
 export function caseActionRoutes(store: Store) {
   return (v1: FastifyInstance): void => {

@@ -72,7 +72,16 @@ describeRoute({
   method: 'PATCH',
   path: '/v1/messaging/conversations/:id',
   permission: 'messaging:write',
-  summary: 'Update title, priority, assignee or spam flag',
+  summary: 'Update title, priority, assignee (and its type), status (open or closed) or spam flag',
+  body: patchBody,
+  query: ['include'],
+  responses: { 200: 'The updated conversation' },
+});
+describeRoute({
+  method: 'PUT',
+  path: '/v1/messaging/conversations/:id',
+  permission: 'messaging:write',
+  summary: "The same update, under seed D's name for it",
   body: patchBody,
   query: ['include'],
   responses: { 200: 'The updated conversation' },

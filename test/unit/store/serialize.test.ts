@@ -59,7 +59,6 @@ const MESSAGE_EXTRAS = [
   'supersession',
   'cancel',
   'approval',
-  'supersession',
   'redacted_at',
 ];
 const ATTACHMENT_EXTRAS = ['content_id', 'inline'];
