@@ -8,6 +8,7 @@
 // Order: checks → run recorded (queued) → old drafts superseded → job
 // enqueued. A lost enqueue is repaired by the reconciler (it re-enqueues
 // queued runs), so MongoDB is the record here too.
+import { change, recordAudit } from '../audit/recorder.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Queues } from '../queues/queues.ts';
 import type { Publisher } from '../realtime/events.ts';
@@ -147,6 +148,25 @@ export async function regenerateDraft(
     superseded_at: now,
     agent_run_id: run._id,
   });
+  // One entry for the request: the run it replaces, the new one, and how many
+  // drafts awaiting approval it discarded (each draft keeps its supersession).
+  await recordAudit(
+    store,
+    deps.logger,
+    {
+      account_id: accountId,
+      conversation_id: conversation._id,
+      kind: 'draft_regenerated',
+      actor_id: actor.actor_id,
+      message_id: null,
+      changes: [
+        change('agent_id', null, agentId),
+        change('agent_run_id', last._id, run._id),
+        change('superseded_drafts', null, superseded.length),
+      ],
+    },
+    now,
+  );
   const log = deps.logger.child({ conversation: conversation._id, agent: agentId, run: run._id });
   try {
     await deps.queues.enqueue('agent.run', {

@@ -4,6 +4,7 @@
 // the Message-ID fixed before the first attempt is kept, so the customer's
 // mail client sees the same reply, not a second one. One conditional update
 // on the state read here; MongoDB is written before the queue.
+import { change, recordAudit } from '../audit/recorder.ts';
 import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
@@ -36,6 +37,24 @@ export async function retryFailed(
     now,
   );
   if (!retried) throw await lostRace(deps, actor, message, expectedUpdatedAt);
+  // Recorded once the retry is stored, whatever happens to the enqueue below:
+  // the reconciler sends a stored retry anyway.
+  await recordAudit(
+    deps.store,
+    deps.logger,
+    {
+      account_id: actor.account_id,
+      conversation_id: retried.conversation_id,
+      kind: 'message_retried',
+      actor_id: actor.actor_id,
+      message_id: retried._id,
+      changes: [
+        change('status', message.status, retried.status),
+        change('attempt_budget_start', null, retried.delivery?.budget_start ?? null),
+      ],
+    },
+    now,
+  );
 
   const log = deps.logger.child({ message: message._id, conversation: message.conversation_id });
   try {

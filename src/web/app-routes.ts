@@ -19,11 +19,16 @@ const PUBLIC_DIR = [
   join(import.meta.dirname, '..', '..', '..', 'src', 'web', 'public'),
 ].find((dir) => existsSync(join(dir, 'index.html')));
 
-// The import map names these paths; each is the package's own browser ES module.
+// The import map names these paths; each is the package's own browser ES module
+// (or, for uPlot, its stylesheet).
 const VENDOR: Record<string, string> = {
   'preact.mjs': 'preact',
   'preact-hooks.mjs': 'preact/hooks',
   'htm.mjs': 'htm',
+  // uPlot's package.json names its ES module in "module" only, which Node's
+  // resolver does not read: the file is named.
+  'uplot.mjs': 'uplot/dist/uPlot.esm.js',
+  'uplot.css': 'uplot/dist/uPlot.min.css',
 };
 
 function importMapHash(html: string): string {
@@ -88,8 +93,9 @@ export function webAppRoutes() {
       web.get<{ Params: { file: string } }>('/app/vendor/:file', async (request, reply) => {
         const source = vendor.get(request.params.file);
         if (source === undefined) return reply.callNotFound();
+        const type = request.params.file.endsWith('.css') ? 'text/css' : 'text/javascript';
         return reply
-          .type('text/javascript; charset=utf-8')
+          .type(`${type}; charset=utf-8`)
           .header('cache-control', 'public, max-age=3600')
           .send(source);
       });

@@ -14,6 +14,10 @@ export const AUDIT_KINDS = [
   'message_approved',
   'message_rejected',
   'message_canceled',
+  /** A failed reply sent back to delivery (retry). */
+  'message_retried',
+  /** A new agent run asked for by a human (regenerate); it supersedes the pending drafts. */
+  'draft_regenerated',
   'message_delivered',
   'message_delivery_failed',
 ] as const;

@@ -7,6 +7,7 @@ import { CaseView } from './case-view.js';
 import { html } from './html.js';
 import { Inbox, useInbox } from './inbox.js';
 import { KeyHelp, useKeyboard } from './keyboard.js';
+import { MetricsView } from './metrics.js';
 import { SignIn } from './sign-in.js';
 
 function caseIdOfHash() {
@@ -14,18 +15,22 @@ function caseIdOfHash() {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
+const onMetricsPage = () => location.hash === '#/metrics';
+
+/** The open case's id, and whether the approval metrics page is open, from the URL's hash. */
 function useHashRoute() {
-  const [caseId, setCaseId] = useState(caseIdOfHash());
+  const current = () => ({ caseId: caseIdOfHash(), metrics: onMetricsPage() });
+  const [route, setRoute] = useState(current());
   useEffect(() => {
-    const onHash = () => setCaseId(caseIdOfHash());
+    const onHash = () => setRoute(current());
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  return caseId;
+  return route;
 }
 
 function Workspace({ session, onSignOut }) {
-  const caseId = useHashRoute();
+  const { caseId, metrics } = useHashRoute();
   const [filters, setFilters] = useState({ mailbox: '', status: '', assignee: '', q: '' });
   const inbox = useInbox(filters, session);
   const [cursor, setCursor] = useState(0);
@@ -56,9 +61,10 @@ function Workspace({ session, onSignOut }) {
   });
 
   return html`
-    <div class=${`workspace${caseId ? ' has-case' : ''}`}>
+    <div class=${`workspace${caseId || metrics ? ' has-case' : ''}`}>
       <header class="top">
         <h1>Postroom</h1>
+        <a href="#/metrics" class="nav-link">Metrics</a>
         <span class="who">${session.user.name ?? session.user.email}</span>
         <button type="button" onClick=${() => setHelp(true)} aria-label="Keyboard shortcuts">
           ?
@@ -75,17 +81,19 @@ function Workspace({ session, onSignOut }) {
           searchRef=${searchRef}
         />
         ${
-          caseId
-            ? html`<${CaseView}
-                key=${caseId}
-                id=${caseId}
-                session=${session}
-                actionsRef=${caseActions}
-                onClose=${() => (location.hash = '#/')}
-              />`
-            : html`<section class="case-view empty" aria-label="No case open">
-                <p class="muted">Open a case (o), or press ? for the keys.</p>
-              </section>`
+          metrics
+            ? html`<${MetricsView} onClose=${() => (location.hash = '#/')} />`
+            : caseId
+              ? html`<${CaseView}
+                  key=${caseId}
+                  id=${caseId}
+                  session=${session}
+                  actionsRef=${caseActions}
+                  onClose=${() => (location.hash = '#/')}
+                />`
+              : html`<section class="case-view empty" aria-label="No case open">
+                  <p class="muted">Open a case (o), or press ? for the keys.</p>
+                </section>`
         }
       </main>
       ${help && html`<${KeyHelp} onClose=${() => setHelp(false)} />`}

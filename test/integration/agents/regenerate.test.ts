@@ -123,6 +123,20 @@ function completeDraft(conversation: string, body: string): Promise<Json> {
   );
 }
 
+interface AuditEntry {
+  kind: string;
+  message_id: string | null;
+  actor: { id: string; type: string } | null;
+  changes: Array<{ field: string; before: unknown; after: unknown }>;
+}
+
+async function auditOf(conversation: string): Promise<AuditEntry[]> {
+  const page = await runtime.json<{ data: AuditEntry[] }>(
+    `/v1/messaging/conversations/${conversation}/audit`,
+  );
+  return page.data;
+}
+
 async function workflowOf(conversation: string): Promise<unknown> {
   return (await runtime.json<Json>(`/v1/messaging/conversations/${conversation}`)).workflow_status;
 }
@@ -163,6 +177,17 @@ describe('regenerate', () => {
       (await runtime.context.store.agentRuns.findByTrigger(trigger, DRAFTER))?.status,
       'failed',
     );
+    // The audit trail names who asked, the failed run and the new one.
+    const audit = await auditOf(conversation);
+    const entry = audit.find((e) => e.kind === 'draft_regenerated');
+    assert.ok(entry, JSON.stringify(audit));
+    assert.equal(entry.actor?.type, 'api_key', 'the key that asked');
+    assert.equal(entry.message_id, null);
+    assert.deepEqual(entry.changes, [
+      { field: 'agent_id', before: null, after: DRAFTER },
+      { field: 'agent_run_id', before: failed?._id, after: regenerated._id },
+      { field: 'superseded_drafts', before: null, after: 0 },
+    ]);
   });
 
   test('a pending draft is superseded, with the reason, by the new one', async () => {
@@ -187,6 +212,15 @@ describe('regenerate', () => {
       [draft.id],
       'one draft awaits approval',
     );
+    const regenerations = (await auditOf(conversation)).filter(
+      (e) => e.kind === 'draft_regenerated',
+    );
+    assert.equal(regenerations.length, 2);
+    assert.deepEqual(regenerations[1]?.changes.at(-1), {
+      field: 'superseded_drafts',
+      before: null,
+      after: 1,
+    });
     await waitUntil(async () => (await workflowOf(conversation)) === 'needs_approval');
     // A superseded draft cannot be approved any more.
     const approve = await runtime.request(`/v1/messaging/messages/${old.id}/actions/approve`, {

@@ -51,13 +51,30 @@ function post(id: string, action: string, init: { key?: string; etag?: string } 
   });
 }
 
+interface AuditEntry {
+  kind: string;
+  message_id: string | null;
+  actor: { id: string; type: string } | null;
+  changes: Array<{ field: string; before: unknown; after: unknown }>;
+}
+
+async function auditOf(conversationId: string): Promise<AuditEntry[]> {
+  const page = (await runtime.json(`/v1/messaging/conversations/${conversationId}/audit`)) as {
+    data: AuditEntry[];
+  };
+  return page.data;
+}
+
 type History = Array<{ attempt: number | null; outcome: string; by: string | null }>;
 type Delivery = { attempts: number; budget_start: number; retries: number; history: History };
 
 describe('retry a failed reply', () => {
   test('failed in an outage, retried after it: sent with the same Message-ID, history kept', async () => {
     smtp.failAlways(421);
-    const { draft } = await caseWithDraft(runtime.context.store, 'Your parcel ships today.');
+    const { conversation, draft } = await caseWithDraft(
+      runtime.context.store,
+      'Your parcel ships today.',
+    );
     await okJson(await post(draft._id, 'approve'));
     const failed = await waitForStatus(runtime, draft._id, 'failed');
     const messageId = failed.email?.message_id;
@@ -126,6 +143,24 @@ describe('retry a failed reply', () => {
     );
     const retriedBy = json.delivery.history[2]?.by;
     assert.ok(retriedBy, 'the retry names who did it');
+
+    // The audit trail has the retry, by its actor, between the failure and the send.
+    // (The case's own workflow moves are entries too: only the reply's are compared.)
+    const audit = await waitUntil(async () => {
+      const entries = (await auditOf(conversation._id)).filter((e) => e.message_id === draft._id);
+      return entries.some((e) => e.kind === 'message_delivered') ? entries : null;
+    });
+    assert.deepEqual(
+      audit.map((e) => e.kind),
+      ['message_approved', 'message_delivery_failed', 'message_retried', 'message_delivered'],
+    );
+    const entry = audit[2];
+    assert.equal(entry?.message_id, draft._id);
+    assert.equal(entry?.actor?.id, retriedBy);
+    assert.deepEqual(entry?.changes, [
+      { field: 'status', before: 'failed', after: 'scheduled' },
+      { field: 'attempt_budget_start', before: null, after: 2 },
+    ]);
 
     // Sent now: nothing to retry.
     assert.equal((await errorOf(await post(draft._id, 'retry'), 409)).code, 'not_failed');
