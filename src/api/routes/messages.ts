@@ -1,8 +1,10 @@
 // GET /v1/messaging/conversations/{id}/messages: the whole timeline the
 // caller may see (drafts and scheduled included), sent messages by sequence
-// then the others by created_at; and GET /v1/messaging/messages/{id}.
+// then the others by created_at (`audience=customer`: only what the customer
+// sees); and GET /v1/messaging/messages/{id}.
 import type { FastifyInstance } from 'fastify';
 import {
+  AUDIENCES,
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
   MESSAGE_STATUSES,
@@ -10,15 +12,18 @@ import {
   pageInfoFor,
   serializeMessage,
   type MessageJson,
+  type ConversationRecord,
   type MessageRecord,
+  type MessageStatus,
   type Store,
 } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
-import { notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { setMessageEtag } from '../etag.ts';
 import {
   PAGE_PARAMS,
   enumListParam,
+  enumParam,
   listUrl,
   pageParams,
   queryOf,
@@ -26,7 +31,35 @@ import {
 } from '../query.ts';
 import { conversationOr404 } from './conversation-view.ts';
 
-const LIST_PARAMS = ['status', ...PAGE_PARAMS];
+const LIST_PARAMS = ['status', 'audience', ...PAGE_PARAMS];
+
+// The seed: "On a customer-facing conversation, customer payloads only ever
+// carry external and system messages". The customer view is what the customer
+// was sent or shown: the timeline, never a draft or a message still scheduled.
+const CUSTOMER_VISIBILITIES = ['external', 'system'] as const;
+
+/** The statuses a customer view lists (only sent), or a 4xx when the request asks for more. */
+function customerStatuses(
+  conversation: ConversationRecord,
+  status: readonly MessageStatus[],
+): MessageStatus[] {
+  if (conversation.audience !== 'customer') {
+    throw new ApiError(
+      'unprocessable',
+      'not_a_customer_case',
+      `query.audience: conversation "${conversation._id}" is internal: it has no customer view`,
+    );
+  }
+  const unsent = status.filter((s) => s !== 'sent');
+  if (unsent.length) {
+    throw new ApiError(
+      'invalid_request',
+      'invalid_parameter',
+      `query.status: the customer view carries only sent messages, not ${unsent.join(', ')}`,
+    );
+  }
+  return ['sent'];
+}
 
 /**
  * Messages with the messages they reply to, and every sender and author, in
@@ -65,17 +98,21 @@ export function messageReadRoutes(store: Store) {
         const { account_id } = principalOf(request);
         const query = queryOf(request);
         rejectUnknownParams(query, LIST_PARAMS);
-        const status = enumListParam(query, 'status', MESSAGE_STATUSES);
+        const requested = enumListParam(query, 'status', MESSAGE_STATUSES);
+        const audience = enumParam(query, 'audience', AUDIENCES);
         const page = pageParams(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
         const conversation = await conversationOr404(store, account_id, request.params.id);
+        const customerView = audience === 'customer';
+        const status = customerView ? customerStatuses(conversation, requested) : requested;
 
         const result = await store.messages.listForConversation(account_id, conversation._id, {
           ...page,
           ...(status.length ? { status } : {}),
+          ...(customerView ? { visibility: CUSTOMER_VISIBILITIES } : {}),
         });
         const data = await renderMessages(store, account_id, result.items);
         const path = `/v1/messaging/conversations/${encodeURIComponent(conversation._id)}/messages`;
-        const url = listUrl(path, { status, limit: String(page.limit) });
+        const url = listUrl(path, { status: requested, audience, limit: String(page.limit) });
         return list(data, pageInfoFor(result, url));
       },
     );

@@ -386,6 +386,114 @@ describe('creating conversations', () => {
     );
   });
 
+  test('the customer view of a case carries only its sent external and system messages', async () => {
+    const json = await created(
+      await create({
+        type: 'group',
+        audience: 'customer',
+        title: 'Your invoice',
+        mailbox_id: 'support',
+        customer: { address: 'lee@customer.example' },
+        message: { body: 'Hello Lee, your invoice is attached.' },
+      }),
+    );
+    await waitUntil(async () => (await messagesOf(json.id)).find((m) => m.status === 'sent'), {
+      what: 'the opening email to be sent',
+    });
+    const post = (body: unknown) =>
+      call(runtime, 'robin', 'POST', `/v1/messaging/conversations/${json.id}/messages`, body);
+    const note = await post({
+      body: 'Lee pays late: chase in a week',
+      visibility: 'internal',
+      channel: 'message',
+    });
+    assert.equal(note.status, 201, await note.clone().text());
+    const chat = await post({ body: 'Any questions?', visibility: 'external', channel: 'message' });
+    assert.equal(chat.status, 201, await chat.clone().text());
+    const later = await post({
+      body: 'A reminder',
+      visibility: 'external',
+      channel: 'email',
+      scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    assert.equal(later.status, 201, await later.clone().text());
+
+    const team = await messagesOf(json.id);
+    assert.deepEqual(
+      team.map((m) => [m.visibility, m.status]),
+      [
+        ['external', 'sent'],
+        ['internal', 'sent'],
+        ['external', 'sent'],
+        ['external', 'scheduled'],
+      ],
+    );
+    const customerView = await messagesOf(json.id, '?audience=customer');
+    assert.deepEqual(
+      customerView.map((m) => [m.visibility, m.status, m.body]),
+      [
+        ['external', 'sent', 'Hello Lee, your invoice is attached.'],
+        ['external', 'sent', 'Any questions?'],
+      ],
+    );
+    // The next page keeps the view.
+    const paged = await call(
+      runtime,
+      'admin',
+      'GET',
+      `/v1/messaging/conversations/${json.id}/messages?audience=customer&limit=1`,
+    );
+    const page = (await paged.json()) as {
+      page_info: { next_page_url: string | null };
+    };
+    assert.match(page.page_info.next_page_url ?? '', /audience=customer/);
+    const second = await call(runtime, 'admin', 'GET', page.page_info.next_page_url ?? '');
+    const rest = ((await second.json()) as { data: MessageJson[] }).data;
+    assert.deepEqual(
+      rest.map((m) => m.body),
+      ['Any questions?'],
+    );
+    const teamView = await messagesOf(json.id, '?audience=internal');
+    assert.equal(teamView.length, 4, 'audience=internal is the team view: everything');
+
+    const drafts = await call(
+      runtime,
+      'admin',
+      'GET',
+      `/v1/messaging/conversations/${json.id}/messages?audience=customer&status=sent,draft`,
+    );
+    assert.equal(drafts.status, 400);
+    assert.match(
+      (await errorOf(drafts)).message,
+      /^query\.status: the customer view carries only sent messages, not draft/,
+    );
+    const bad = await call(
+      runtime,
+      'admin',
+      'GET',
+      `/v1/messaging/conversations/${json.id}/messages?audience=everyone`,
+    );
+    assert.equal(bad.status, 400);
+    assert.match((await errorOf(bad)).message, /^query\.audience:/);
+
+    const room = await created(await create({ type: 'group', title: 'Team only' }));
+    const internal = await call(
+      runtime,
+      'admin',
+      'GET',
+      `/v1/messaging/conversations/${room.id}/messages?audience=customer`,
+    );
+    assert.equal(internal.status, 422);
+    assert.equal((await errorOf(internal)).code, 'not_a_customer_case');
+    const foreign = await call(
+      runtime,
+      'globex',
+      'GET',
+      `/v1/messaging/conversations/${json.id}/messages?audience=customer`,
+    );
+    assert.equal(foreign.status, 404);
+  });
+
   test('Idempotency-Key: a retry answers the same case without creating another', async () => {
     const body = { type: 'group', title: 'Idempotent room' };
     const headers = { 'idempotency-key': 'create-room-1' };
