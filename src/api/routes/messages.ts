@@ -2,15 +2,17 @@
 // caller may see (drafts and scheduled included), sent messages by sequence
 // then the others by created_at (`audience=customer`: only what the customer
 // sees); and GET /v1/messaging/messages/{id}.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   AUDIENCES,
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
+  MESSAGE_INCLUDES,
   MESSAGE_STATUSES,
   list,
   pageInfoFor,
   serializeMessage,
+  type MessageInclude,
   type MessageJson,
   type ConversationRecord,
   type MessageRecord,
@@ -24,6 +26,7 @@ import {
   PAGE_PARAMS,
   enumListParam,
   enumParam,
+  listParam,
   listUrl,
   pageParams,
   queryOf,
@@ -31,7 +34,15 @@ import {
 } from '../query.ts';
 import { conversationOr404 } from './conversation-view.ts';
 
-const LIST_PARAMS = ['status', 'audience', ...PAGE_PARAMS];
+const LIST_PARAMS = ['status', 'audience', 'include', ...PAGE_PARAMS];
+
+export type MessageIncludes = ReadonlySet<MessageInclude>;
+const EVERYTHING: MessageIncludes = new Set(MESSAGE_INCLUDES);
+
+/** include[] (or include=a,b) of a message endpoint: `sender`, `author`; an unknown value is a 400. */
+export function messageIncludesOf(request: FastifyRequest): MessageIncludes {
+  return new Set(enumListParam(queryOf(request), 'include', MESSAGE_INCLUDES));
+}
 
 // The seed: "On a customer-facing conversation, customer payloads only ever
 // carry external and system messages". The customer view is what the customer
@@ -62,26 +73,30 @@ function customerStatuses(
 }
 
 /**
- * Messages with the messages they reply to, and every sender and author, in
- * one messageLookups.getMany and one actors.getMany call.
+ * Messages with the messages they reply to, and the senders and authors
+ * `include` expands (default both: realtime events), in one
+ * messageLookups.getMany and at most one actors.getMany call.
  */
 export async function renderMessages(
   store: Store,
   accountId: string,
   messages: readonly MessageRecord[],
+  include: MessageIncludes = EVERYTHING,
 ): Promise<MessageJson[]> {
   const repliedTo = await store.messageLookups.getMany(
     accountId,
     messages.map((m) => m.reply_to_id),
   );
   const byId = new Map(repliedTo.map((m) => [m._id, m]));
-  const actors = await store.actors.getMany(
-    accountId,
-    [...messages, ...repliedTo].flatMap((m) => [m.sender_id, m.author_id]),
-  );
+  const actorIds = [...messages, ...repliedTo].flatMap((m) => [
+    include.has('sender') ? m.sender_id : null,
+    include.has('author') ? m.author_id : null,
+  ]);
+  const actors = await store.actors.getMany(accountId, actorIds);
   return messages.map((message) =>
     serializeMessage(message, {
       actors,
+      include,
       replyTo: message.reply_to_id ? (byId.get(message.reply_to_id) ?? null) : null,
     }),
   );
@@ -110,19 +125,30 @@ export function messageReadRoutes(store: Store) {
           ...(status.length ? { status } : {}),
           ...(customerView ? { visibility: CUSTOMER_VISIBILITIES } : {}),
         });
-        const data = await renderMessages(store, account_id, result.items);
+        const data = await renderMessages(
+          store,
+          account_id,
+          result.items,
+          messageIncludesOf(request),
+        );
         const path = `/v1/messaging/conversations/${encodeURIComponent(conversation._id)}/messages`;
-        const url = listUrl(path, { status: requested, audience, limit: String(page.limit) });
+        const url = listUrl(path, {
+          status: requested,
+          audience,
+          include: listParam(query, 'include'),
+          limit: String(page.limit),
+        });
         return list(data, pageInfoFor(result, url));
       },
     );
 
     v1.get<{ Params: { id: string } }>('/messaging/messages/:id', read, async (request, reply) => {
       const { account_id } = principalOf(request);
-      rejectUnknownParams(queryOf(request), []);
+      rejectUnknownParams(queryOf(request), ['include']);
+      const include = messageIncludesOf(request);
       const message = await store.messages.get(account_id, request.params.id);
       if (!message) throw notFound('message', request.params.id);
-      const [json] = await renderMessages(store, account_id, [message]);
+      const [json] = await renderMessages(store, account_id, [message], include);
       if (json) setMessageEtag(reply, json);
       return json;
     });
