@@ -453,6 +453,21 @@ describe('creating conversations', () => {
       rest.map((m) => m.body),
       ['Any questions?'],
     );
+    // sender and author are expandable: null unless include[] names them, on every page.
+    assert.equal((customerView[0] as MessageJson & { sender: unknown }).sender, null);
+    const expanded = await call(
+      runtime,
+      'admin',
+      'GET',
+      `/v1/messaging/conversations/${json.id}/messages?audience=customer&limit=1&include[]=sender&include[]=author`,
+    );
+    const expandedPage = (await expanded.json()) as {
+      data: Array<MessageJson & { sender: Json | null; author: Json | null }>;
+      page_info: { next_page_url: string | null };
+    };
+    assert.equal(expandedPage.data[0]?.sender?.id, ROBIN);
+    assert.equal(expandedPage.data[0]?.author?.id, ROBIN);
+    assert.match(expandedPage.page_info.next_page_url ?? '', /include=sender%2Cauthor/);
     const teamView = await messagesOf(json.id, '?audience=internal');
     assert.equal(teamView.length, 4, 'audience=internal is the team view: everything');
 
