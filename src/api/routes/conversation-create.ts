@@ -13,6 +13,7 @@ import { change, recordAudit } from '../../audit/recorder.ts';
 import type { AuthorType } from '../../agents/rules/triggers.ts';
 import { matchOwnAddress, ownAddressBook } from '../../conversations/own-address.ts';
 import { normalizeSubject } from '../../mail/parse/index.ts';
+import { redisPublisher } from '../../realtime/events.ts';
 import {
   AUDIENCES,
   PRIORITIES,
@@ -111,6 +112,7 @@ type CreateBody = z.infer<typeof createBody>;
 
 export function conversationCreateRoutes(deps: AgentApiDeps) {
   const { store } = deps;
+  const publisher = redisPublisher(deps.redis, deps.prefix);
   return (v1: FastifyInstance): void => {
     v1.post(
       '/messaging/conversations',
@@ -160,6 +162,12 @@ export function conversationCreateRoutes(deps: AgentApiDeps) {
             { message, conversation, authorType, replayed: false },
             request.log,
           );
+        } else {
+          // The account's live list hears of it (a customer case's email publishes this too).
+          await publisher.publish({
+            type: 'conversation.updated',
+            conversation_id: conversation._id,
+          });
         }
         const fresh = (await store.conversations.get(account_id, conversation._id)) ?? conversation;
         const json = await renderConversation(store, account_id, fresh, include, actor_id);
