@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import { agentAdminRoutes } from './agents-admin.ts';
 import { accountEventRoutes } from './account-events.ts';
+import { conversationCreateRoutes } from './conversation-create.ts';
 import { conversationEventRoutes } from './conversation-events.ts';
 import { messageCreateRoutes } from './message-create.ts';
 import { messageSafeHtmlRoutes } from './message-safe-html.ts';
@@ -12,6 +13,7 @@ import { participantRoutes } from './participants.ts';
 
 export function agentApiRoutes(deps: AgentApiDeps): Array<(v1: FastifyInstance) => void> {
   return [
+    conversationCreateRoutes(deps),
     messageCreateRoutes(deps),
     participantRoutes(deps),
     agentAdminRoutes(deps.store, deps),

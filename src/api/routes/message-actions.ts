@@ -19,7 +19,7 @@ import { ApiError } from '../errors.ts';
 import { ifMatchOf, setMessageEtag } from '../etag.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
 import { validate } from '../validate.ts';
-import { renderMessages } from './messages.ts';
+import { messageIncludesOf, renderMessages } from './messages.ts';
 import { describeRoute } from '../openapi/registry.ts';
 
 export interface MessageActionDeps {
@@ -129,7 +129,8 @@ export function messageActionRoutes(deps: MessageActionDeps) {
       ],
     });
   const respond = async (reply: FastifyReply, accountId: string, message: MessageRecord) => {
-    const [json] = await renderMessages(deps.store, accountId, [message]);
+    const include = messageIncludesOf(reply.request);
+    const [json] = await renderMessages(deps.store, accountId, [message], include);
     if (json) setMessageEtag(reply, json);
     return json;
   };
@@ -204,7 +205,9 @@ export function messageActionRoutes(deps: MessageActionDeps) {
 }
 
 function actorOf(request: FastifyRequest): Actor {
-  rejectUnknownParams(queryOf(request), []);
+  rejectUnknownParams(queryOf(request), ['include']);
+  // A bad include[] is a 400 before the decision is made, not after.
+  messageIncludesOf(request);
   const { account_id, actor_id } = principalOf(request);
   return { account_id, actor_id };
 }

@@ -23,7 +23,7 @@ import { validate } from '../validate.ts';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import { conversationOr404 } from './conversation-view.ts';
 import { afterMessageStored } from './message-effects.ts';
-import { renderMessages } from './messages.ts';
+import { messageIncludesOf, renderMessages } from './messages.ts';
 import { describeRoute } from '../openapi/registry.ts';
 
 const MAX_BODY = 100_000;
@@ -80,7 +80,8 @@ export function messageCreateRoutes(deps: AgentApiDeps) {
       { preHandler: requirePermission('messaging:write') },
       async (request, reply) => {
         const { account_id, actor_id } = principalOf(request);
-        rejectUnknownParams(queryOf(request), []);
+        rejectUnknownParams(queryOf(request), ['include']);
+        const include = messageIncludesOf(request);
         const body = validate('body', createBody, request.body);
         const conversation = await conversationOr404(store, account_id, request.params.id);
         checkSemantics(body, conversation);
@@ -117,7 +118,7 @@ export function messageCreateRoutes(deps: AgentApiDeps) {
           { message, conversation, authorType, replayed: false },
           request.log,
         );
-        const [json] = await renderMessages(store, account_id, [message]);
+        const [json] = await renderMessages(store, account_id, [message], include);
         return reply.code(201).send(json);
       },
     );
@@ -201,6 +202,11 @@ async function replay(
     { message, conversation, authorType: author?.type ?? 'api_key', replayed: true },
     request.log,
   );
-  const [json] = await renderMessages(store, message.account_id, [message]);
+  const [json] = await renderMessages(
+    store,
+    message.account_id,
+    [message],
+    messageIncludesOf(request),
+  );
   return reply.code(200).send(json);
 }

@@ -27,7 +27,8 @@ const AGENT_ONLY = ['agent_trigger_policy', 'agent_trigger_keywords'] as const;
 const MAX_KEYWORD_LENGTH = 100;
 const id = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
-const addBody = z
+/** One member to add: a teammate (`actor_id`) or an agent (`agent_id`, its trigger policy). */
+export const participantBody = z
   .strictObject({
     type: z.enum(['user', 'agent']),
     actor_id: id.optional(),
@@ -53,7 +54,7 @@ const addBody = z
       }
     }
   });
-type AddBody = z.infer<typeof addBody>;
+type AddBody = z.infer<typeof participantBody>;
 
 type Route = { Params: { id: string } };
 type ParticipantRoute = { Params: { id: string; participant_id: string } };
@@ -63,7 +64,7 @@ describeRoute({
   path: '/v1/messaging/conversations/:id/participants',
   permission: 'messaging:write',
   summary: 'Add a participant',
-  body: addBody,
+  body: participantBody,
   query: ['include'],
   responses: {
     201: 'The conversation, with the participant added',
@@ -103,7 +104,7 @@ export function participantRoutes(deps: AgentApiDeps) {
       const { account_id, actor_id } = principalOf(request);
       rejectUnknownParams(queryOf(request), ['include']);
       includesOf(request);
-      const body = validate('body', addBody, request.body);
+      const body = validate('body', participantBody, request.body);
       const conversation = await conversationOr404(store, account_id, request.params.id);
       const spec = await participantSpec(store, account_id, body);
       const result = await store.participants.add(account_id, conversation._id, spec);
@@ -187,7 +188,7 @@ function participantChanges(
 }
 
 /** The checked participant: the actor or agent must exist in the account (else 422). */
-async function participantSpec(
+export async function participantSpec(
   store: Store,
   accountId: string,
   body: AddBody,

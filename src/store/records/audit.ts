@@ -3,6 +3,7 @@
  * it, so an entry reads the same whichever caller (API, worker) wrote it.
  */
 export const AUDIT_KINDS = [
+  'conversation_created',
   'workflow_status_changed',
   'conversation_updated',
   'participant_added',

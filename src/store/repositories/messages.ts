@@ -9,7 +9,11 @@ import {
   type PageRequest,
   type Segment,
 } from '../pagination/keyset.ts';
-import { MESSAGE_STATUSES, type MessageStatus } from '../../conversations/enums.ts';
+import {
+  MESSAGE_STATUSES,
+  type MessageStatus,
+  type Visibility,
+} from '../../conversations/enums.ts';
 import type { AttachmentRecord, EmailMeta, MessageRecord } from '../records/message.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { leanFetch } from './lean-fetch.ts';
@@ -32,6 +36,8 @@ export type NewMessage = Partial<
 export interface MessageListOptions extends PageRequest {
   /** Only these statuses (default: all). */
   status?: readonly MessageStatus[];
+  /** Only these visibilities (default: all); the customer view asks for external and system. */
+  visibility?: readonly Visibility[];
 }
 
 const LIST = 'messages';
@@ -74,6 +80,7 @@ export function createMessagesRepository(models: Models) {
       const wanted = options.status?.length ? options.status : MESSAGE_STATUSES;
       const others = wanted.filter((status) => status !== 'sent');
       const base: Filter = { account_id: accountId, conversation_id: conversationId };
+      if (options.visibility?.length) base.visibility = { $in: [...options.visibility] };
       const segments: Array<Segment<MessageRecord>> = [
         {
           filter: wanted.includes('sent') ? { ...base, status: 'sent' } : null,

@@ -11,6 +11,11 @@ export {
   type ConversationJson,
 } from './conversation.ts';
 export {} from './email.ts';
-export { serializeMessage, type MessageJson } from './message.ts';
+export {
+  serializeMessage,
+  MESSAGE_INCLUDES,
+  type MessageInclude,
+  type MessageJson,
+} from './message.ts';
 export { serializeParticipant } from './participant.ts';
 export { serializeAuditEntry } from './audit.ts';

@@ -81,9 +81,18 @@ export interface MessageJson {
   redacted_at: string | null;
 }
 
+/**
+ * The message's expandable sub-objects (the seed's `sender`, `author` and `agent_run`:
+ * "Expandable, nullable"): null unless the caller's include[] names them.
+ */
+export const MESSAGE_INCLUDES = ['sender', 'author', 'agent_run'] as const;
+export type MessageInclude = (typeof MESSAGE_INCLUDES)[number];
+
 export interface MessageRelated {
   /** Loaded actors: sender and author are emitted when present here. */
   actors?: ReadonlyMap<string, ActorRecord>;
+  /** What the caller expanded; absent: both (realtime events always carry them). */
+  include?: ReadonlySet<MessageInclude>;
   /** The run that produced the message, when the caller expanded it. */
   agentRun?: AgentRunRecord | null;
   /** The message reply_to_id names, when the caller loaded it. */
@@ -94,6 +103,7 @@ export function serializeMessage(
   message: MessageRecord,
   related: MessageRelated = {},
 ): MessageJson {
+  const expand = (what: MessageInclude): boolean => !related.include || related.include.has(what);
   const agentRun =
     related.agentRun && related.agentRun._id === message.agent_run_id
       ? serializeAgentRun(related.agentRun)
@@ -108,13 +118,16 @@ export function serializeMessage(
     sequence: message.sequence ?? null,
     body: message.body,
     subject: message.subject,
-    sender: actorOrNull(message.sender_id, related.actors) ?? customerSender(message),
-    author: actorOrNull(message.author_id, related.actors),
+    sender: expand('sender')
+      ? (actorOrNull(message.sender_id, related.actors) ?? customerSender(message))
+      : null,
+    author: expand('author') ? actorOrNull(message.author_id, related.actors) : null,
     attachments: list(message.attachments.map((a) => serializeAttachment(a, message.created_at))),
     reply_to:
       related.replyTo && related.replyTo._id === message.reply_to_id
         ? serializeMessage(related.replyTo, {
             ...(related.actors ? { actors: related.actors } : {}),
+            ...(related.include ? { include: related.include } : {}),
           })
         : null,
     resource: serializeEntity(message.resource),

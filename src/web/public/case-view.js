@@ -40,7 +40,7 @@ function useCase(id) {
     try {
       const [c, m] = await Promise.all([
         api(`/v1/messaging/conversations/${enc(id)}?include=assignee,participants`),
-        api(`/v1/messaging/conversations/${enc(id)}/messages?limit=100`),
+        api(`/v1/messaging/conversations/${enc(id)}/messages?limit=100&include=sender,author`),
       ]);
       setConversation(c);
       setMessages(m.data);
@@ -62,7 +62,10 @@ function useCase(id) {
       `/v1/messaging/conversations/${enc(id)}/events?include=assignee,participants`,
     );
     const refetch = (messageId) =>
-      api(`/v1/messaging/messages/${enc(messageId)}`).then(upsert, () => undefined);
+      api(`/v1/messaging/messages/${enc(messageId)}?include=sender,author`).then(
+        upsert,
+        () => undefined,
+      );
     source.addEventListener('message.created', (e) => upsert(JSON.parse(e.data)));
     source.addEventListener('message.updated', (e) => upsert(JSON.parse(e.data)));
     source.addEventListener('conversation.updated', (e) => setConversation(JSON.parse(e.data)));

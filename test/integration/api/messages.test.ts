@@ -197,8 +197,19 @@ describe('message reads and attachments', () => {
     assert.match(bad.json().error.message, /status.*"deleted"/);
   });
 
-  test('messages in the seed shape, sender and author loaded', async () => {
-    const res = await get(`/v1/messaging/messages/${byName.sent2?._id}`);
+  test('messages in the seed shape, sender and author loaded when included', async () => {
+    const bare = await get(`/v1/messaging/messages/${byName.sent2?._id}`);
+    assert.equal(bare.statusCode, 200);
+    // The seed: sender and author are expandable, null unless include[] names them.
+    assert.equal(bare.json().sender, null);
+    assert.equal(bare.json().author, null);
+    assert.equal(bare.json().sender_id, persona._id);
+    const unknown = await get(`/v1/messaging/messages/${byName.sent2?._id}?include[]=reactions`);
+    assert.equal(unknown.statusCode, 400);
+    assert.match(unknown.json().error.message, /^query\.include/);
+    const res = await get(
+      `/v1/messaging/messages/${byName.sent2?._id}?include[]=sender&include[]=author`,
+    );
     assert.equal(res.statusCode, 200);
     const json = res.json();
     assert.equal(json.object, 'chat_message');

@@ -43,7 +43,12 @@ async function ingest(
 }
 
 async function messageJson(id: string, key: 'admin' | 'globex' = 'admin'): Promise<MessageJson> {
-  const response = await call(runtime, key, 'GET', `/v1/messaging/messages/${id}`);
+  const response = await call(
+    runtime,
+    key,
+    'GET',
+    `/v1/messaging/messages/${id}?include[]=sender&include[]=author`,
+  );
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as MessageJson;
 }
@@ -118,7 +123,7 @@ describe('who wrote a message', () => {
       runtime,
       'admin',
       'GET',
-      `/v1/messaging/conversations/${stored.conversation_id}/messages`,
+      `/v1/messaging/conversations/${stored.conversation_id}/messages?include=sender`,
     );
     const { data } = (await timeline.json()) as { data: MessageJson[] };
     assert.deepEqual(data[0]?.sender, json.sender);

@@ -206,7 +206,7 @@ describe('users', () => {
     });
     const path = `/v1/messaging/conversations/${conversation._id}/messages`;
     const byRobin = await ok(
-      await call(runtime, 'robin', 'POST', path, {
+      await call(runtime, 'robin', 'POST', `${path}?include=sender,author`, {
         body: 'Note from Robin',
         visibility: 'internal',
         channel: 'message',
@@ -225,7 +225,7 @@ describe('users', () => {
     assert.deepEqual(byRobin.author, byRobin.sender);
 
     const byKey = await ok<{ sender: Json & { type: string; handle: string; avatar_url: null } }>(
-      await call(runtime, 'admin', 'POST', path, {
+      await call(runtime, 'admin', 'POST', `${path}?include=sender`, {
         body: 'Note from the ops key',
         visibility: 'internal',
         channel: 'message',
