@@ -43,8 +43,18 @@ export function useInbox(filters, session) {
 
   const reload = useCallback(async () => {
     try {
-      const page = await api(`/v1/messaging/conversations?${listQuery(filtersRef.current)}`);
-      setRows([...page.data].sort(inboxOrder));
+      const current = filtersRef.current;
+      const query = listQuery(current);
+      // The cases awaiting approval are fetched on their own, so that none of
+      // them hides behind the first page of the others.
+      const awaiting = new URLSearchParams(query);
+      awaiting.set('workflow_status', 'needs_approval');
+      const [page, approvals] = await Promise.all([
+        api(`/v1/messaging/conversations?${query}`),
+        current.status ? null : api(`/v1/messaging/conversations?${awaiting}`),
+      ]);
+      const byId = new Map([...(approvals?.data ?? []), ...page.data].map((row) => [row.id, row]));
+      setRows([...byId.values()].sort(inboxOrder));
       setError(null);
     } catch (failure) {
       setError(failure.message);
