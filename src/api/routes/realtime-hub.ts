@@ -42,53 +42,55 @@ export class RealtimeHub {
    * an event published after `ready` settles is never missed.
    */
   subscribe(channel: string, listener: EventListener): Subscription {
-    let entry = this.channels.get(channel);
-    if (!entry) {
-      const subscriber = this.client();
-      const created: Channel = {
-        listeners: new Set(),
-        ready: subscriber.subscribe(channel).then(() => undefined),
-      };
-      // A failed SUBSCRIBE must not stick: the next client tries again.
-      created.ready.catch(() => {
-        if (this.channels.get(channel) === created) this.channels.delete(channel);
-      });
-      this.channels.set(channel, created);
-      entry = created;
-    }
-    const joined = entry;
-    joined.listeners.add(listener);
-    return { ready: joined.ready, unsubscribe: () => this.leave(channel, joined, listener) };
+    return this.join(this.channels, channel, listener, {
+      start: (redis) => redis.subscribe(channel),
+      stop: (redis) => redis.unsubscribe(channel),
+    });
   }
 
   /** Listen to every channel matching a Redis glob pattern, as subscribe() does to one. */
   subscribePattern(pattern: string, listener: EventListener): Subscription {
-    let entry = this.patterns.get(pattern);
+    return this.join(this.patterns, pattern, listener, {
+      start: (redis) => redis.psubscribe(pattern),
+      stop: (redis) => redis.punsubscribe(pattern),
+    });
+  }
+
+  /** One listener joins a channel or pattern, subscribing on its first listener. */
+  private join(
+    entries: Map<string, Channel>,
+    key: string,
+    listener: EventListener,
+    redis: { start(r: Redis): Promise<unknown>; stop(r: Redis): Promise<unknown> },
+  ): Subscription {
+    let entry = entries.get(key);
     if (!entry) {
-      const subscriber = this.client();
       const created: Channel = {
         listeners: new Set(),
-        ready: subscriber.psubscribe(pattern).then(() => undefined),
+        ready: redis.start(this.client()).then(() => undefined),
       };
+      // A failed SUBSCRIBE must not stick: the next client tries again.
       created.ready.catch(() => {
-        if (this.patterns.get(pattern) === created) this.patterns.delete(pattern);
+        if (entries.get(key) === created) entries.delete(key);
       });
-      this.patterns.set(pattern, created);
+      entries.set(key, created);
       entry = created;
     }
     const joined = entry;
     joined.listeners.add(listener);
-    return {
-      ready: joined.ready,
-      unsubscribe: () => {
-        if (!joined.listeners.delete(listener) || joined.listeners.size > 0) return;
-        if (this.patterns.get(pattern) !== joined) return;
-        this.patterns.delete(pattern);
-        this.subscriber?.punsubscribe(pattern).catch((error: unknown) => {
-          this.logger.warn({ err: error, pattern }, 'realtime punsubscribe failed');
-        });
-      },
+    const leave = (): void => {
+      if (!joined.listeners.delete(listener) || joined.listeners.size > 0) return;
+      if (entries.get(key) !== joined) return;
+      entries.delete(key);
+      // Commands on one connection run in order, so a client arriving now
+      // re-subscribes after this UNSUBSCRIBE and keeps its channel.
+      const subscriber = this.subscriber;
+      if (!subscriber) return;
+      redis.stop(subscriber).catch((error: unknown) => {
+        this.logger.warn({ err: error, channel: key }, 'realtime unsubscribe failed');
+      });
     };
+    return { ready: joined.ready, unsubscribe: leave };
   }
 
   /** The result of `render` for a key, computed once for every client asking. */
@@ -131,22 +133,10 @@ export class RealtimeHub {
     return this.channels.size;
   }
 
-  private leave(channel: string, entry: Channel, listener: EventListener): void {
-    if (!entry.listeners.delete(listener) || entry.listeners.size > 0) return;
-    if (this.channels.get(channel) !== entry) return;
-    this.channels.delete(channel);
-    // Commands on one connection run in order, so a client arriving now
-    // re-subscribes after this UNSUBSCRIBE and keeps its channel.
-    this.subscriber?.unsubscribe(channel).catch((error: unknown) => {
-      this.logger.warn({ err: error, channel }, 'realtime unsubscribe failed');
-    });
-  }
-
   private client(): Redis {
     if (this.subscriber) return this.subscriber;
     const subscriber = this.connect();
-    subscriber.on('message', (channel: string, payload: string) => {
-      const entry = this.channels.get(channel);
+    const deliver = (entry: Channel | undefined, channel: string, payload: string): void => {
       if (!entry) return;
       const event = parseEvent(payload);
       if (!event) {
@@ -154,17 +144,13 @@ export class RealtimeHub {
         return;
       }
       for (const listener of [...entry.listeners]) listener(event);
-    });
-    subscriber.on('pmessage', (pattern: string, channel: string, payload: string) => {
-      const entry = this.patterns.get(pattern);
-      if (!entry) return;
-      const event = parseEvent(payload);
-      if (!event) {
-        this.logger.warn({ channel }, 'ignoring a malformed realtime event');
-        return;
-      }
-      for (const listener of [...entry.listeners]) listener(event);
-    });
+    };
+    subscriber.on('message', (channel: string, payload: string) =>
+      deliver(this.channels.get(channel), channel, payload),
+    );
+    subscriber.on('pmessage', (pattern: string, channel: string, payload: string) =>
+      deliver(this.patterns.get(pattern), channel, payload),
+    );
     this.subscriber = subscriber;
     return subscriber;
   }
