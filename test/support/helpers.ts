@@ -3,6 +3,9 @@
 // logger whose lines a test can read. Each folder's helpers.ts keeps only what
 // is its own (configs, fixtures of its flow).
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/platform/logger.ts';
 import { internalsOf } from '../../src/store/connect.ts';
@@ -14,7 +17,9 @@ import {
   type NewConversation,
   type Store,
 } from '../../src/store/index.ts';
+import type { TestImapServer } from './imap.ts';
 import { dropDatabase, dropRedisPrefix, type TestRuntime } from './runtime.ts';
+import { waitUntil } from './wait.ts';
 
 /** Stop the runtime and drop what it wrote (its Redis prefix, its database). */
 export async function stopRuntime(runtime: TestRuntime | undefined): Promise<void> {
@@ -101,4 +106,40 @@ export function capturedLogger(level: 'trace' | 'debug' | 'info' = 'debug'): Cap
     },
   });
   return { logger: createLogger(level, destination), lines, text: () => raw.join('') };
+}
+
+type QueueName = Parameters<TestRuntime['context']['queues']['queue']>[0];
+
+/** No job of these queues waits or runs (delayed and prioritized ones count as waiting). */
+export async function waitQueuesIdle(
+  runtime: TestRuntime,
+  names: readonly QueueName[],
+): Promise<void> {
+  for (const name of names) {
+    const queue = runtime.context.queues.queue(name);
+    await waitUntil(
+      async () => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(counts).every((n) => n === 0);
+      },
+      { what: `the ${name} queue to be idle`, timeoutMs: 30_000 },
+    );
+  }
+}
+
+/** The `support` mailbox read over IMAP from the test Dovecot, with the template drafter. */
+export function imapSupportMailbox(imap: TestImapServer, user: string): Record<string, unknown> {
+  return {
+    id: 'support',
+    address: 'support@acme.test',
+    imap: {
+      host: imap.host,
+      port: imap.port,
+      secure: false,
+      auth: { user, pass: imap.password },
+      folder: 'INBOX',
+    },
+    outbox_folder: mkdtempSync(join(tmpdir(), 'postroom-outbox-')),
+    agents: ['drafter'],
+  };
 }

@@ -5,9 +5,6 @@
 // GridFS included) nor Redis (every key of the test's prefix) holds the
 // customer's address, name or words any more.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendMessage, testImapServer } from '../../support/imap.ts';
 import { newMessageId } from '../../support/mail-builder.ts';
@@ -18,6 +15,7 @@ import {
   startTestRuntime,
   type TestRuntime,
 } from '../../support/runtime.ts';
+import { imapSupportMailbox, waitQueuesIdle } from '../../support/helpers.ts';
 import { waitUntil } from '../../support/wait.ts';
 import { scanDatabase, scanRedis } from './erasure-scan.ts';
 
@@ -86,37 +84,10 @@ async function call(
 }
 
 /** No ingest or agent work waiting or running (a scheduled delivery may wait). */
-async function workIdle(): Promise<void> {
-  for (const name of ['mail.ingest', 'agent.run'] as const) {
-    const queue = runtime.context.queues.queue(name);
-    await waitUntil(
-      async () => {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        return Object.values(counts).every((n) => n === 0);
-      },
-      { what: `the ${name} queue to be idle`, timeoutMs: 30_000 },
-    );
-  }
-}
+const workIdle = (): Promise<void> => waitQueuesIdle(runtime, ['mail.ingest', 'agent.run']);
 
 before(async () => {
-  runtime = await startTestRuntime(
-    accountConfig([
-      {
-        id: 'support',
-        address: 'support@acme.test',
-        imap: {
-          host: imap.host,
-          port: imap.port,
-          secure: false,
-          auth: { user, pass: imap.password },
-          folder: 'INBOX',
-        },
-        outbox_folder: mkdtempSync(join(tmpdir(), 'postroom-outbox-')),
-        agents: ['drafter'],
-      },
-    ]),
-  );
+  runtime = await startTestRuntime(accountConfig([imapSupportMailbox(imap, user)]));
 });
 
 after(async () => {

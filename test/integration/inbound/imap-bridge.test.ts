@@ -3,8 +3,7 @@
 // become exactly the expected conversations, messages and flags.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { appendMessage, testImapServer } from '../../support/imap.ts';
@@ -16,6 +15,7 @@ import {
   startTestRuntime,
   type TestRuntime,
 } from '../../support/runtime.ts';
+import { imapSupportMailbox, waitQueuesIdle } from '../../support/helpers.ts';
 import { waitUntil } from '../../support/wait.ts';
 
 interface Json {
@@ -62,35 +62,12 @@ async function waitForEmail(messageId: string): Promise<{ conversation: Json; me
  * done (a copy of a message still settling even waits a round): only once the
  * queue is idle does "stored once" mean something.
  */
-async function ingestIdle(): Promise<void> {
-  const queue = runtime.context.queues.queue('mail.ingest');
-  await waitUntil(
-    async () => {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      return Object.values(counts).every((n) => n === 0);
-    },
-    { what: 'the ingest queue to be idle', timeoutMs: 30_000 },
-  );
+function ingestIdle(): Promise<void> {
+  return waitQueuesIdle(runtime, ['mail.ingest']);
 }
 
 before(async () => {
-  runtime = await startTestRuntime(
-    accountConfig([
-      {
-        id: 'support',
-        address: 'support@acme.test',
-        imap: {
-          host: imap.host,
-          port: imap.port,
-          secure: false,
-          auth: { user, pass: imap.password },
-          folder: 'INBOX',
-        },
-        outbox_folder: mkdtempSync(join(tmpdir(), 'postroom-outbox-')),
-        agents: ['drafter'],
-      },
-    ]),
-  );
+  runtime = await startTestRuntime(accountConfig([imapSupportMailbox(imap, user)]));
 });
 
 after(async () => {
