@@ -30,9 +30,14 @@ export function createRedis(url: string, purpose: RedisPurpose, logger: Logger):
   const client = new Redis(url, {
     ...PURPOSE_OPTIONS[purpose],
     retryStrategy,
-    connectionName: `postroom-${purpose}`,
+    // No connectionName and no client info at connect: ioredis waits for those
+    // CLIENT commands before it turns `ready` without a ready check, and when
+    // the connection closes under them it still turns `ready` afterwards, a
+    // closed client that claims to be open. The name is set once ready instead.
+    disableClientInfo: true,
     lazyConnect: false,
   });
+  const connectionName = `postroom-${purpose}`;
   let lastError = '';
   client.on('error', (error: Error) => {
     // ioredis repeats the same error on every reconnect attempt: log changes only.
@@ -43,6 +48,9 @@ export function createRedis(url: string, purpose: RedisPurpose, logger: Logger):
   client.on('ready', () => {
     if (lastError) logger.info({ purpose }, 'redis connection restored');
     lastError = '';
+    // Names the connection in CLIENT LIST; a subscriber in subscribe mode
+    // refuses it, which costs nothing.
+    client.client('SETNAME', connectionName).catch(() => undefined);
   });
   return client;
 }
