@@ -38,9 +38,12 @@ const LIST_PARAMS = [
   'mailbox_id',
   'assignee_id',
   'q',
+  'order',
   'include',
   ...PAGE_PARAMS,
 ];
+// `recent` (the default): last changed first. `inbox`: the approver's order.
+const ORDERS = ['recent', 'inbox'] as const;
 // A search longer than this is not something a person typed.
 const MAX_SEARCH_LENGTH = 200;
 
@@ -98,6 +101,7 @@ export function conversationReadRoutes(store: Store) {
       const assigneeParam = singleParam(query, 'assignee_id');
       const assigneeId = assigneeFilter(assigneeParam, actor_id);
       const q = searchParam(query);
+      const order = enumParam(query, 'order', ORDERS);
       const include = includesOf(request);
       const page = pageParams(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
 
@@ -111,6 +115,7 @@ export function conversationReadRoutes(store: Store) {
           ...(q ? { q } : {}),
         },
         page,
+        order ?? 'recent',
       );
       const data = await renderConversations(store, account_id, result.items, include, actor_id);
       const url = listUrl(LIST_PATH, {
@@ -119,6 +124,7 @@ export function conversationReadRoutes(store: Store) {
         mailbox_id: mailboxId,
         assignee_id: assigneeParam,
         q,
+        order,
         include: listParam(query, 'include'),
         limit: String(page.limit),
       });

@@ -8,6 +8,7 @@ import { approvalMetricsRoutes } from './approval-metrics.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationActionRoutes } from './conversation-actions.ts';
 import { caseActionRoutes } from './case-actions.ts';
+import { caseChangeEvents } from './case-change-events.ts';
 import { conversationMarkReadRoutes } from './conversation-mark-read.ts';
 import { conversationAuditRoutes } from './conversation-audit.ts';
 import { conversationRegenerateRoutes } from './conversation-regenerate.ts';
@@ -15,6 +16,7 @@ import { conversationRedactRoutes } from './conversation-redact.ts';
 import { participantSettingRoutes } from './participant-settings.ts';
 import { conversationUpdateRoutes } from './conversation-update.ts';
 import { conversationReadRoutes } from './conversations.ts';
+import { mailboxReadRoutes } from './mailboxes.ts';
 import { messageActionRoutes, type MessageActionDeps } from './message-actions.ts';
 import { messageBodyRoutes } from './message-bodies.ts';
 import { messageReadRoutes } from './messages.ts';
@@ -26,7 +28,9 @@ export function messagingRoutes(
 ): Array<(v1: FastifyInstance) => void> {
   return [
     idempotencyHooks(store),
+    ...(actions ? [caseChangeEvents(actions)] : []),
     conversationReadRoutes(store),
+    mailboxReadRoutes(store),
     conversationUpdateRoutes(store),
     conversationActionRoutes(store),
     caseActionRoutes(store),

@@ -138,5 +138,8 @@ conversationSchema.index(
 conversationSchema.index({ account_id: 1, updated_at: -1, _id: -1 });
 conversationSchema.index({ account_id: 1, workflow_status: 1, updated_at: -1 });
 conversationSchema.index({ account_id: 1, mailbox_id: 1, updated_at: -1 });
+// The inbox order: the cases awaiting approval oldest first, then the others.
+conversationSchema.index({ account_id: 1, workflow_status: 1, created_at: 1, _id: 1 });
+conversationSchema.index({ account_id: 1, created_at: 1, _id: 1 });
 // Threading fallback: the customer's open cases.
 conversationSchema.index({ account_id: 1, 'participants.customer.address': 1 });

@@ -96,6 +96,45 @@ const MAX_CASE_NUMBER_ATTEMPTS = 100;
 
 // Newest-updated first; _id breaks ties between equal timestamps.
 const LIST = 'conversations';
+const INBOX_LIST = 'conversations:inbox';
+
+/** `recent`: last changed first. `inbox`: awaiting approval first, then the rest; each oldest first. */
+export type ConversationOrder = 'recent' | 'inbox';
+
+const INBOX_KEYS = [
+  { field: 'created_at', type: 'date' },
+  { field: '_id', type: 'string' },
+] as const;
+
+/**
+ * The approver's order as two keyset segments, so that every page is an index
+ * range and a case awaiting approval never hides behind a page of others: the
+ * cases in needs_approval, then all the others, each the longest-waiting first.
+ */
+function inboxSegments(
+  filter: Filter,
+  filters: ConversationFilters,
+): Array<Segment<ConversationRecord>> {
+  const wanted = filters.workflow_status?.length ? filters.workflow_status : null;
+  const awaiting = !wanted || wanted.includes('needs_approval');
+  const others = wanted ? wanted.filter((status) => status !== 'needs_approval') : null;
+  const segment = (statusFilter: Filter | null): Segment<ConversationRecord> => ({
+    filter: statusFilter && { ...filter, ...statusFilter },
+    keys: INBOX_KEYS,
+    direction: 1,
+    keyOf: (c) => [c.created_at, c._id],
+  });
+  return [
+    segment(awaiting ? { workflow_status: 'needs_approval' } : null),
+    segment(
+      others === null
+        ? { workflow_status: { $ne: 'needs_approval' } }
+        : others.length
+          ? { workflow_status: { $in: others } }
+          : null,
+    ),
+  ];
+}
 
 export function createConversationsRepository(models: Models) {
   const { Conversation, Message } = models;
@@ -140,6 +179,7 @@ export function createConversationsRepository(models: Models) {
       accountId: string,
       filters: ConversationFilters = {},
       page: PageRequest = {},
+      order: ConversationOrder = 'recent',
     ): Promise<Page<ConversationRecord>> {
       const filter: Filter = { account_id: accountId };
       if (filters.workflow_status?.length)
@@ -149,6 +189,9 @@ export function createConversationsRepository(models: Models) {
       if (filters.assignee_id !== undefined) filter.assignee_id = filters.assignee_id;
       const q = filters.q?.trim();
       if (q) Object.assign(filter, await searchFilter(accountId, q));
+      const fetch = leanFetch<ConversationRecord>(Conversation);
+      if (order === 'inbox')
+        return paginate(INBOX_LIST, inboxSegments(filter, filters), page, fetch);
       const segment: Segment<ConversationRecord> = {
         filter,
         keys: [
@@ -158,7 +201,7 @@ export function createConversationsRepository(models: Models) {
         direction: -1,
         keyOf: (c) => [c.updated_at, c._id],
       };
-      return paginate(LIST, [segment], page, leanFetch<ConversationRecord>(Conversation));
+      return paginate(LIST, [segment], page, fetch);
     },
 
     /** The case a reply belongs to, by the token Postroom put in its outbound mail. */

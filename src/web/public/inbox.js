@@ -8,16 +8,21 @@ import { age, customerOf, STATUS_LABELS } from './format.js';
 
 const PAGE = 100;
 
-/** needs_approval first, then by age (the case waiting longest on top). */
+/** The server's inbox order (order=inbox): needs_approval first, then the rest, each oldest first. */
 function inboxOrder(a, b) {
   const approvalA = a.workflow_status === 'needs_approval' ? 0 : 1;
   const approvalB = b.workflow_status === 'needs_approval' ? 0 : 1;
   if (approvalA !== approvalB) return approvalA - approvalB;
-  return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0;
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function listQuery(filters) {
-  const params = new URLSearchParams({ limit: String(PAGE), include: 'assignee,participants' });
+  const params = new URLSearchParams({
+    limit: String(PAGE),
+    order: 'inbox',
+    include: 'assignee,participants',
+  });
   if (filters.mailbox) params.set('mailbox_id', filters.mailbox);
   if (filters.status) params.set('workflow_status', filters.status);
   if (filters.assignee) params.set('assignee_id', filters.assignee);
@@ -34,32 +39,66 @@ function matches(conversation, filters, session) {
   return true;
 }
 
+/**
+ * Places a changed case in the loaded part of the list. With more pages on
+ * the server, a case that now sorts after the last loaded row leaves the list:
+ * "Load more" brings it in its place, never at the wrong end.
+ */
+function placeCase(rows, conversation, visible, complete) {
+  const others = rows.filter((row) => row.id !== conversation.id);
+  if (!visible) return others;
+  const last = others[others.length - 1];
+  if (!complete && last && inboxOrder(conversation, last) > 0) return others;
+  return [...others, conversation].sort(inboxOrder);
+}
+
 export function useInbox(filters, session) {
   const [rows, setRows] = useState([]);
+  const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
   const [loaded, setLoaded] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
+  const nextRef = useRef(null);
+  nextRef.current = next;
+  // A reload started for older filters must not overwrite a newer one's list.
+  const generation = useRef(0);
 
   const reload = useCallback(async () => {
+    const mine = ++generation.current;
     try {
-      const current = filtersRef.current;
-      const query = listQuery(current);
-      // The cases awaiting approval are fetched on their own, so that none of
-      // them hides behind the first page of the others.
-      const awaiting = new URLSearchParams(query);
-      awaiting.set('workflow_status', 'needs_approval');
-      const [page, approvals] = await Promise.all([
-        api(`/v1/messaging/conversations?${query}`),
-        current.status ? null : api(`/v1/messaging/conversations?${awaiting}`),
-      ]);
-      const byId = new Map([...(approvals?.data ?? []), ...page.data].map((row) => [row.id, row]));
-      setRows([...byId.values()].sort(inboxOrder));
+      const page = await api(`/v1/messaging/conversations?${listQuery(filtersRef.current)}`);
+      if (mine !== generation.current) return;
+      setRows(page.data);
+      setNext(page.page_info.next_page_url);
+      setError(null);
+    } catch (failure) {
+      if (mine === generation.current) setError(failure.message);
+    } finally {
+      if (mine === generation.current) setLoaded(true);
+    }
+  }, []);
+
+  const loadMore = useCallback(async () => {
+    // The API's next_page_url keeps the order, the filters and the includes.
+    const nextUrl = nextRef.current;
+    if (!nextUrl) return;
+    const mine = generation.current;
+    setLoadingMore(true);
+    try {
+      const page = await api(nextUrl);
+      if (mine !== generation.current) return;
+      setRows((previous) => {
+        const seen = new Set(page.data.map((row) => row.id));
+        return [...previous.filter((row) => !seen.has(row.id)), ...page.data].sort(inboxOrder);
+      });
+      setNext(page.page_info.next_page_url);
       setError(null);
     } catch (failure) {
       setError(failure.message);
     } finally {
-      setLoaded(true);
+      setLoadingMore(false);
     }
   }, []);
 
@@ -84,11 +123,8 @@ export function useInbox(filters, session) {
         void reload();
         return;
       }
-      setRows((previous) => {
-        const others = previous.filter((row) => row.id !== conversation.id);
-        if (!matches(conversation, current, session)) return others;
-        return [...others, conversation].sort(inboxOrder);
-      });
+      const visible = matches(conversation, current, session);
+      setRows((previous) => placeCase(previous, conversation, visible, !nextRef.current));
     };
     source.addEventListener('conversation.updated', (event) => update(JSON.parse(event.data)));
     // The case view marked a case read: its row's unread count changes.
@@ -105,12 +141,39 @@ export function useInbox(filters, session) {
     };
   }, [reload, session]);
 
-  return { rows, error, loaded, reload };
+  return { rows, error, loaded, reload, hasMore: next !== null, loadMore, loadingMore };
 }
 
-export function Inbox({ rows, error, loaded, cursor, selectedId, filters, setFilters, searchRef }) {
-  const mailboxes = [...new Set(rows.map((row) => row.mailbox_id).filter(Boolean))];
-  if (filters.mailbox && !mailboxes.includes(filters.mailbox)) mailboxes.push(filters.mailbox);
+/** The account's mailboxes for the filter, whatever the loaded cases happen to be. */
+function useMailboxes() {
+  const [mailboxes, setMailboxes] = useState([]);
+  useEffect(() => {
+    api('/v1/messaging/mailboxes').then(
+      (page) => setMailboxes(page.data),
+      () => setMailboxes([]),
+    );
+  }, []);
+  return mailboxes;
+}
+
+function mailboxLabel(mailbox) {
+  return mailbox.display_name ? `${mailbox.display_name} <${mailbox.address}>` : mailbox.address;
+}
+
+export function Inbox({
+  rows,
+  error,
+  loaded,
+  hasMore,
+  loadMore,
+  loadingMore,
+  cursor,
+  selectedId,
+  filters,
+  setFilters,
+  searchRef,
+}) {
+  const mailboxes = useMailboxes();
   const set = (name) => (event) => setFilters({ ...filters, [name]: event.currentTarget.value });
   const [search, setSearch] = useState(filters.q);
 
@@ -150,7 +213,9 @@ export function Inbox({ rows, error, loaded, cursor, selectedId, filters, setFil
         <label for="filter-mailbox">Mailbox</label>
         <select id="filter-mailbox" value=${filters.mailbox} onChange=${set('mailbox')}>
           <option value="">All mailboxes</option>
-          ${mailboxes.map((id) => html`<option value=${id}>${id}</option>`)}
+          ${mailboxes.map(
+            (mailbox) => html`<option value=${mailbox.id}>${mailboxLabel(mailbox)}</option>`,
+          )}
         </select>
       </form>
       ${error && html`<p class="error" role="alert">${error}</p>`}
@@ -187,6 +252,12 @@ export function Inbox({ rows, error, loaded, cursor, selectedId, filters, setFil
           `,
         )}
       </ul>
+      ${
+        hasMore &&
+        html`<button type="button" class="load-more" onClick=${loadMore} disabled=${loadingMore}>
+          ${loadingMore ? 'Loading…' : 'Load more'}
+        </button>`
+      }
     </section>
   `;
 }

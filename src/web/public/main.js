@@ -49,7 +49,11 @@ function Workspace({ session, onSignOut }) {
   };
 
   useKeyboard({
-    j: () => setCursor(Math.min(at + 1, rows.length - 1)),
+    j: () => {
+      // At the last loaded case, j fetches the next page of the inbox.
+      if (at >= rows.length - 1 && inbox.hasMore) void inbox.loadMore();
+      setCursor(Math.min(at + 1, rows.length - 1));
+    },
     k: () => setCursor(Math.max(at - 1, 0)),
     o: () => open(rows[at]),
     e: () => caseActions.current?.edit(),

@@ -208,4 +208,57 @@ describe('inbox API', () => {
     const unknown = await runtime.request('/v1/messaging/events?x=1');
     assert.equal(unknown.status, 400);
   });
+
+  test('a case a person changes through the API reaches the account stream as it is now', async () => {
+    const stream = await SseClient.open(`${runtime.api}/v1/messaging/events`, {
+      authorization: `Bearer ${TEST_API_KEY}`,
+    });
+    const call = (path: string, method: string, body: unknown) =>
+      runtime.request(path, {
+        method,
+        headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    try {
+      const moved = await call(
+        `/v1/messaging/conversations/${invoice}/actions/set-status`,
+        'POST',
+        { workflow_status: 'needs_approval' },
+      );
+      assert.equal(moved.status, 200, await moved.clone().text());
+      const frame = await stream.next(
+        (f) => f.event === 'conversation.updated' && (f.data as { id: string }).id === invoice,
+        'the status change',
+      );
+      assert.equal((frame.data as { workflow_status: string }).workflow_status, 'needs_approval');
+
+      const renamed = await call(`/v1/messaging/conversations/${refund}`, 'PATCH', {
+        title: 'Refund for a broken blender',
+      });
+      assert.equal(renamed.status, 200, await renamed.clone().text());
+      const retitled = await stream.next(
+        (f) => f.event === 'conversation.updated' && (f.data as { id: string }).id === refund,
+        'the PATCH',
+      );
+      assert.equal((retitled.data as { title: string }).title, 'Refund for a broken blender');
+
+      // A refused change publishes nothing: the next frame is the later, valid one.
+      const refused = await call(
+        `/v1/messaging/conversations/${parcel}/actions/set-status`,
+        'POST',
+        { workflow_status: 'no_such_status' },
+      );
+      assert.equal(refused.status, 400);
+      await call(`/v1/messaging/conversations/${invoice}/actions/set-status`, 'POST', {
+        workflow_status: 'open',
+      });
+      const nextFrame = await stream.next(
+        (f) => f.event === 'conversation.updated' && (f.data as { id: string }).id !== refund,
+        'the next change',
+      );
+      assert.equal((nextFrame.data as { id: string }).id, invoice, 'not the refused one');
+    } finally {
+      stream.close();
+    }
+  });
 });
