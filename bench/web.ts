@@ -146,7 +146,7 @@ function fetchInboxJson(page: Page): Promise<number> {
     const g = globalThis as unknown as PageGlobals;
     const started = g.performance.now();
     const response = await g.fetch(
-      '/v1/messaging/conversations?limit=100&include=assignee%2Cparticipants',
+      '/v1/messaging/conversations?limit=100&order=inbox&include=assignee%2Cparticipants',
       { credentials: 'same-origin', headers: { accept: 'application/json' } },
     );
     await response.json();
