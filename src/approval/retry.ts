@@ -8,13 +8,7 @@ import { change, recordAudit } from '../audit/recorder.ts';
 import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
-import {
-  checkVersion,
-  conflict,
-  messageNotFound,
-  versionError,
-  type ApprovalError,
-} from './errors.ts';
+import { conditionalAction } from './conditional-action.ts';
 import { retryBlocker } from './rules.ts';
 
 export async function retryFailed(
@@ -25,18 +19,20 @@ export async function retryFailed(
   expectedUpdatedAt?: Date,
 ): Promise<MessageRecord> {
   const now = deps.now?.() ?? new Date();
-  const message = await deps.store.messages.get(actor.account_id, messageId);
-  if (!message) throw messageNotFound(messageId);
-  checkVersion(message, expectedUpdatedAt);
-  const blocked = retryBlocker(message);
-  if (blocked) throw blocked;
-  const retried = await deps.store.delivery.retryFailed(
-    message,
-    actor.actor_id,
-    expectedUpdatedAt !== undefined,
-    now,
+  const { before: message, after: retried } = await conditionalAction(
+    deps,
+    actor,
+    messageId,
+    retryBlocker,
+    expectedUpdatedAt,
+    (current) =>
+      deps.store.delivery.retryFailed(
+        current,
+        actor.actor_id,
+        expectedUpdatedAt !== undefined,
+        now,
+      ),
   );
-  if (!retried) throw await lostRace(deps, actor, message, expectedUpdatedAt);
   // Recorded once the retry is stored, whatever happens to the enqueue below:
   // the reconciler sends a stored retry anyway.
   await recordAudit(
@@ -96,22 +92,4 @@ async function handToDelivery(
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(pause * 2, 250);
   }
-}
-
-async function lostRace(
-  deps: ApprovalDeps,
-  actor: Actor,
-  before: MessageRecord,
-  expectedUpdatedAt: Date | undefined,
-): Promise<ApprovalError> {
-  const now = await deps.store.messages.get(actor.account_id, before._id);
-  if (!now) return messageNotFound(before._id);
-  return (
-    retryBlocker(now) ??
-    versionError(now, expectedUpdatedAt) ??
-    conflict(
-      'concurrent_update',
-      `message "${before._id}" was changed by someone else meanwhile: reload it and try again`,
-    )
-  );
 }
