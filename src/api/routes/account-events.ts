@@ -16,7 +16,7 @@ import { queryOf, rejectUnknownParams } from '../query.ts';
 import { signAttachmentUrls } from '../signed-urls.ts';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 import { renderConversation, type Includes } from './conversation-view.ts';
-import { RealtimeHub } from './realtime-hub.ts';
+import { realtimeHubOf } from './realtime-hub.ts';
 import { SseStream, type StepResult } from './sse-stream.ts';
 import { describeRoute } from '../openapi/registry.ts';
 
@@ -38,12 +38,11 @@ describeRoute({
 export function accountEventRoutes(deps: AgentApiDeps) {
   const { store } = deps;
   return (v1: FastifyInstance): void => {
-    const hub = new RealtimeHub(
+    const hub = realtimeHubOf(
+      v1,
       () => createRedis(deps.redisUrl, 'subscriber', deps.logger.child({ component: 'realtime' })),
       deps.logger,
     );
-    v1.addHook('preClose', async () => hub.endStreams());
-    v1.addHook('onClose', async () => hub.close());
 
     /** The conversation as the account sees it, rendered once per event for all its clients. */
     // `unread` is the caller's, so the render is shared per reader, not per account.
@@ -52,7 +51,7 @@ export function accountEventRoutes(deps: AgentApiDeps) {
       readerId: string,
       { id, event }: PublishedEvent,
     ): Promise<StepResult> =>
-      hub.shared(`${accountId}|${readerId}|${id}`, async () => {
+      hub.shared(`account|${accountId}|${readerId}|${id}`, async () => {
         const conversation = await store.conversations.get(accountId, event.conversation_id);
         if (!conversation) return null;
         const data = await renderConversation(

@@ -35,7 +35,7 @@ import {
   type Includes,
 } from './conversation-view.ts';
 import { renderMessages } from './messages.ts';
-import { RealtimeHub } from './realtime-hub.ts';
+import { realtimeHubOf, type RealtimeHub } from './realtime-hub.ts';
 import { SseStream, type SseFrame, type StepResult } from './sse-stream.ts';
 import { describeRoute } from '../openapi/registry.ts';
 
@@ -60,13 +60,11 @@ describeRoute({
 export function conversationEventRoutes(deps: AgentApiDeps) {
   const { store } = deps;
   return (v1: FastifyInstance): void => {
-    const hub = new RealtimeHub(
+    const hub = realtimeHubOf(
+      v1,
       () => createRedis(deps.redisUrl, 'subscriber', deps.logger.child({ component: 'realtime' })),
       deps.logger,
     );
-    // Open streams would keep the server's close waiting: end them first.
-    v1.addHook('preClose', async () => hub.endStreams());
-    v1.addHook('onClose', async () => hub.close());
 
     v1.get<{ Params: { id: string } }>(
       '/messaging/conversations/:id/events',

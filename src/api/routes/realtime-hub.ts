@@ -2,6 +2,7 @@
 // of each conversation: the channel is subscribed when its first client
 // connects and unsubscribed when its last one leaves, so Redis carries each
 // event to this process once however many clients watch the conversation.
+import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../platform/logger.ts';
 import { REALTIME_EVENT_TYPES, type PublishedEvent } from '../../realtime/events.ts';
@@ -167,4 +168,25 @@ function parseEvent(payload: string): PublishedEvent | null {
   } catch {
     return null;
   }
+}
+
+const HUBS = new WeakMap<object, RealtimeHub>();
+
+/**
+ * The app's one hub, shared by every stream route registered on it (the
+ * account's and each conversation's), created with its subscriber on first
+ * use. Open streams would keep the server's close waiting: they end first.
+ */
+export function realtimeHubOf(
+  v1: FastifyInstance,
+  connect: () => Redis,
+  logger: Logger,
+): RealtimeHub {
+  const existing = HUBS.get(v1);
+  if (existing) return existing;
+  const hub = new RealtimeHub(connect, logger);
+  HUBS.set(v1, hub);
+  v1.addHook('preClose', async () => hub.endStreams());
+  v1.addHook('onClose', async () => hub.close());
+  return hub;
 }
