@@ -56,6 +56,24 @@ export function createParticipantsRepository({ Conversation }: Models) {
     account_id: accountId,
   });
 
+  /** A conditional participant update found nothing: the case, or the participant, as it is now. */
+  async function whyMissed(
+    accountId: string,
+    conversationId: string,
+    participantId: string,
+  ): Promise<
+    | { outcome: 'not_found' | 'participant_not_found' }
+    | { current: ConversationRecord; participant: ParticipantRecord }
+  > {
+    const current = await Conversation.findOne(scope(accountId, conversationId))
+      .lean<ConversationRecord>()
+      .exec();
+    if (!current) return { outcome: 'not_found' };
+    const participant = current.participants.find((p) => p._id === participantId);
+    if (!participant) return { outcome: 'participant_not_found' };
+    return { current, participant };
+  }
+
   return {
     /**
      * Add a member, or bring back one who left or was removed (with the new
@@ -156,13 +174,9 @@ export function createParticipantsRepository({ Conversation }: Models) {
         .lean<ConversationRecord>()
         .exec();
       if (updated) return { outcome: 'updated', conversation: updated };
-      const current = await Conversation.findOne(scope(accountId, conversationId))
-        .lean<ConversationRecord>()
-        .exec();
-      if (!current) return { outcome: 'not_found' };
-      const participant = current.participants.find((p) => p._id === participantId);
-      if (!participant) return { outcome: 'participant_not_found' };
-      return { outcome: 'not_member', membership: participant.membership };
+      const missed = await whyMissed(accountId, conversationId, participantId);
+      if ('outcome' in missed) return missed;
+      return { outcome: 'not_member', membership: missed.participant.membership };
     },
 
     /** Mark a user or agent member `removed`; repeating it answers `already_removed`. */
@@ -189,12 +203,9 @@ export function createParticipantsRepository({ Conversation }: Models) {
         .exec();
       if (removed) return { outcome: 'removed', conversation: removed };
 
-      const current = await Conversation.findOne(scope(accountId, conversationId))
-        .lean<ConversationRecord>()
-        .exec();
-      if (!current) return { outcome: 'not_found' };
-      const participant = current.participants.find((p) => p._id === participantId);
-      if (!participant) return { outcome: 'participant_not_found' };
+      const missed = await whyMissed(accountId, conversationId, participantId);
+      if ('outcome' in missed) return missed;
+      const { current, participant } = missed;
       if (!(REMOVABLE as readonly string[]).includes(participant.type)) {
         return { outcome: 'not_removable', type: participant.type };
       }
