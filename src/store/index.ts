@@ -1,5 +1,6 @@
 // The store's public surface: connect, repositories (via Store), record types,
-// serializers to the seed JSON, bootstrap, and error helpers. Everything here
+// bootstrap, and error helpers (the seed JSON serializers are the API's, in
+// src/api/serialize). Everything here
 // is mongoose-free for its callers.
 export { connectStore, type Store } from './connect.ts';
 export type { InboundFailureRecord } from './repositories/inbound.ts';
@@ -30,4 +31,3 @@ export type {
 export type {} from './repositories/idempotency.ts';
 export type {} from './repositories/message-redaction.ts';
 export type { NewMessage } from './repositories/messages.ts';
-export * from './serialize/index.ts';

@@ -2,13 +2,8 @@
 // watcher status (auth failures show here) and sync progress, and inbound
 // messages whose ingest failed for good, with the reason (admin permission).
 import type { FastifyInstance } from 'fastify';
-import {
-  isoDate,
-  list,
-  type InboundFailureRecord,
-  type MailboxRecord,
-  type Store,
-} from '../../store/index.ts';
+import { type InboundFailureRecord, type MailboxRecord, type Store } from '../../store/index.ts';
+import { isoDate, list } from '../serialize/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { describeRoute } from '../openapi/registry.ts';
 

@@ -7,13 +7,13 @@ import type { AgentConfig } from '../../config/bootstrap-schema.ts';
 import {
   AGENT_STATUSES,
   TRIGGER_POLICIES,
-  isoDate,
   type AgentProvider,
   type AgentRecord,
   type AgentStatus,
   type RecordSource,
   type TriggerPolicy,
 } from '../../store/index.ts';
+import { isoDate } from '../serialize/index.ts';
 
 type AgentProviderJson =
   | {

@@ -3,14 +3,8 @@
 // tokens, timings, instructions version, context message ids, outcome), so a
 // draft deep-links to its run. Both read only within the caller's account.
 import type { FastifyInstance } from 'fastify';
-import {
-  DEFAULT_PAGE_LIMIT,
-  MAX_PAGE_LIMIT,
-  list,
-  pageInfoFor,
-  serializeAgentRun,
-  type Store,
-} from '../../store/index.ts';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type Store } from '../../store/index.ts';
+import { list, pageInfoFor, serializeAgentRun } from '../serialize/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';

@@ -8,13 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentConfig } from '../../config/bootstrap-schema.ts';
 import { normalizeKeywords } from '../../agents/rules/keywords.ts';
 import { desiredAgent } from '../../store/bootstrap/desired.ts';
-import {
-  agentIdFor,
-  list,
-  type AgentProvider,
-  type AgentRecord,
-  type Store,
-} from '../../store/index.ts';
+import { agentIdFor, type AgentProvider, type AgentRecord, type Store } from '../../store/index.ts';
+import { list } from '../serialize/index.ts';
 import type { AgentChanges } from '../../store/repositories/agent-admin.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';

@@ -1,14 +1,8 @@
 // GET /v1/messaging/conversations/{id}/audit: the case's audit trail, oldest
 // first, cursor-paginated, each entry with its actor in the seed's shape.
 import type { FastifyInstance } from 'fastify';
-import {
-  DEFAULT_PAGE_LIMIT,
-  MAX_PAGE_LIMIT,
-  list,
-  pageInfoFor,
-  serializeAuditEntry,
-  type Store,
-} from '../../store/index.ts';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type Store } from '../../store/index.ts';
+import { list, pageInfoFor, serializeAuditEntry } from '../serialize/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { PAGE_PARAMS, listUrl, pageParams, queryOf, rejectUnknownParams } from '../query.ts';
 import { conversationOr404 } from './conversation-view.ts';

@@ -1,15 +1,13 @@
 // Conversations in the seed shape with what include[] asks for loaded in
 // bulk: one actors.getMany call per response, whatever the page size.
 import type { FastifyRequest } from 'fastify';
+import { type ConversationRecord, type MessageRecord, type Store } from '../../store/index.ts';
 import {
   CONVERSATION_INCLUDES,
   serializeConversation,
   type ConversationInclude,
   type ConversationJson,
-  type ConversationRecord,
-  type MessageRecord,
-  type Store,
-} from '../../store/index.ts';
+} from '../serialize/index.ts';
 import { notFound } from '../errors.ts';
 import { enumListParam, queryOf } from '../query.ts';
 

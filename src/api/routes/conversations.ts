@@ -6,10 +6,9 @@ import {
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
   WORKFLOW_STATUSES,
-  list,
-  pageInfoFor,
   type Store,
 } from '../../store/index.ts';
+import { list, pageInfoFor } from '../serialize/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import {

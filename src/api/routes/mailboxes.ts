@@ -2,7 +2,8 @@
 // addresses mail arrives at, for the inbox's mailbox filter. Only names and
 // addresses: sync state and outbound settings stay behind the admin permission.
 import type { FastifyInstance } from 'fastify';
-import { list, type MailboxRecord, type Store } from '../../store/index.ts';
+import { type MailboxRecord, type Store } from '../../store/index.ts';
+import { list } from '../serialize/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { describeRoute } from '../openapi/registry.ts';
 

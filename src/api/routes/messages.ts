@@ -8,19 +8,21 @@ import {
   AUDIENCES,
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
-  MESSAGE_INCLUDES,
   MESSAGE_STATUSES,
-  list,
-  pageInfoFor,
-  serializeMessage,
   type AgentRunRecord,
-  type MessageInclude,
-  type MessageJson,
   type ConversationRecord,
   type MessageRecord,
   type MessageStatus,
   type Store,
 } from '../../store/index.ts';
+import {
+  MESSAGE_INCLUDES,
+  list,
+  pageInfoFor,
+  serializeMessage,
+  type MessageInclude,
+  type MessageJson,
+} from '../serialize/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { setMessageEtag } from '../etag.ts';

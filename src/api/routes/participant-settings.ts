@@ -15,13 +15,11 @@ import {
   NOTIFICATION_SETTINGS,
   PARTICIPANT_ROLES,
   TRIGGER_POLICIES,
-  list,
-  pageInfoFor,
-  serializeParticipant,
   type ConversationRecord,
   type ParticipantRecord,
   type Store,
 } from '../../store/index.ts';
+import { list, pageInfoFor, serializeParticipant } from '../serialize/index.ts';
 import type {
   ParticipantChanges,
   UpdateParticipantResult,

@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { ALL_PERMISSIONS, type Permission } from '../../config/bootstrap-schema.ts';
 import {
   USER_STATUSES,
-  isoDate,
   type RecordSource,
   type UserRecord,
   type UserStatus,
 } from '../../store/index.ts';
+import { isoDate } from '../serialize/index.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../platform/passwords.ts';
 
 export interface UserJson {

@@ -6,13 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import {
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
-  list,
   newId,
-  pageInfoFor,
   type Store,
   type UserChanges,
   type UserRecord,
 } from '../../store/index.ts';
+import { list, pageInfoFor } from '../serialize/index.ts';
 import { hashPassword } from '../../platform/passwords.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';

@@ -5,7 +5,7 @@ import type {
   DeliveryState,
   EmailAddress,
   EmailMeta,
-} from '../records/message.ts';
+} from '../../store/records/message.ts';
 import { isoDate } from './common.ts';
 
 export interface EmailJson {

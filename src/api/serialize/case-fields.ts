@@ -4,7 +4,7 @@
 // seed B's read-only `priority_label` is its label from seed B's list
 // (1 "None", 2 "Low", 3 "Normal", 4 "High", 5 "Critical"), "None" unused.
 import type { Priority, WorkflowStatus } from '../../conversations/enums.ts';
-import type { ConversationRecord } from '../records/conversation.ts';
+import type { ConversationRecord } from '../../store/records/conversation.ts';
 import { isoDate } from './common.ts';
 
 const PRIORITY_LABELS = {

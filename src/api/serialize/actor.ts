@@ -1,5 +1,5 @@
-import type { ActorRecord } from '../records/actor.ts';
-import type { CustomerRef } from '../records/conversation.ts';
+import type { ActorRecord } from '../../store/records/actor.ts';
+import type { CustomerRef } from '../../store/records/conversation.ts';
 import type { ActorType } from '../../conversations/enums.ts';
 
 export interface ActorJson {

@@ -1,5 +1,5 @@
 import type { AttachmentKind } from '../../conversations/enums.ts';
-import type { AttachmentRecord } from '../records/message.ts';
+import type { AttachmentRecord } from '../../store/records/message.ts';
 import { isoDate } from './common.ts';
 
 export interface AttachmentJson {

@@ -1,5 +1,5 @@
 // Shared pieces of the seed JSON: dates, lists with page_info, entities.
-import type { EntityRef } from '../records/conversation.ts';
+import type { EntityRef } from '../../store/records/conversation.ts';
 import type { EntityType } from '../../conversations/enums.ts';
 
 /** Every date in the API: ISO 8601 in UTC with milliseconds (`2024-05-01T12:00:00.000Z`). */

@@ -1,5 +1,5 @@
-import type { ActorRecord } from '../records/actor.ts';
-import type { CustomerRef, ParticipantRecord } from '../records/conversation.ts';
+import type { ActorRecord } from '../../store/records/actor.ts';
+import type { CustomerRef, ParticipantRecord } from '../../store/records/conversation.ts';
 import type {
   Membership,
   NotificationSetting,

@@ -2,7 +2,11 @@
 // Postroom's shape, for a message's agent_run (include[]=agent_run) and the
 // agent-runs endpoints. Only ids and numbers: a run's context and output are
 // the messages it names, which redaction erases in place.
-import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
+import type {
+  AgentRunError,
+  AgentRunRecord,
+  AgentRunUsage,
+} from '../../store/records/agent-run.ts';
 import type { AgentRunStatus } from '../../conversations/enums.ts';
 import { isoDate } from './common.ts';
 

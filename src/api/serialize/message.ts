@@ -1,5 +1,5 @@
-import type { ActorRecord } from '../records/actor.ts';
-import type { AgentRunRecord } from '../records/agent-run.ts';
+import type { ActorRecord } from '../../store/records/actor.ts';
+import type { AgentRunRecord } from '../../store/records/agent-run.ts';
 import type {
   Channel,
   MessageKind,
@@ -7,7 +7,7 @@ import type {
   StreamingState,
   Visibility,
 } from '../../conversations/enums.ts';
-import type { MessageRecord } from '../records/message.ts';
+import type { MessageRecord } from '../../store/records/message.ts';
 import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { serializeAgentRun, type AgentRunJson } from './agent-run.ts';
 import { serializeAttachment, type AttachmentJson } from './attachment.ts';

@@ -1,5 +1,5 @@
-import type { ActorRecord } from '../records/actor.ts';
-import type { ConversationRecord } from '../records/conversation.ts';
+import type { ActorRecord } from '../../store/records/actor.ts';
+import type { ConversationRecord } from '../../store/records/conversation.ts';
 import type {
   ActorType,
   Audience,
@@ -9,7 +9,7 @@ import type {
   Priority,
   WorkflowStatus,
 } from '../../conversations/enums.ts';
-import type { MessageRecord } from '../records/message.ts';
+import type { MessageRecord } from '../../store/records/message.ts';
 import { actorOrNull, customerActor, type ActorJson } from './actor.ts';
 import { isoDate, list, serializeEntity, type EntityJson, type ListJson } from './common.ts';
 import { serializeMessage, type MessageJson } from './message.ts';

@@ -1,5 +1,5 @@
-import type { ActorRecord } from '../records/actor.ts';
-import type { AuditKind, AuditRecord, AuditValue } from '../records/audit.ts';
+import type { ActorRecord } from '../../store/records/actor.ts';
+import type { AuditKind, AuditRecord, AuditValue } from '../../store/records/audit.ts';
 import { actorOrNull, type ActorJson } from './actor.ts';
 import { isoDate } from './common.ts';
 

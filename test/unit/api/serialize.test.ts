@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { serializeActor } from '../../../src/store/serialize/actor.ts';
-import { serializeAttachment } from '../../../src/store/serialize/attachment.ts';
-import {
-  isoDate,
-  list,
-  pageInfoFor,
-  serializeEntity,
-} from '../../../src/store/serialize/common.ts';
-import { serializeConversation } from '../../../src/store/serialize/conversation.ts';
-import { serializeMessage } from '../../../src/store/serialize/message.ts';
-import { serializeParticipant } from '../../../src/store/serialize/participant.ts';
+import { serializeActor } from '../../../src/api/serialize/actor.ts';
+import { serializeAttachment } from '../../../src/api/serialize/attachment.ts';
+import { isoDate, list, pageInfoFor, serializeEntity } from '../../../src/api/serialize/common.ts';
+import { serializeConversation } from '../../../src/api/serialize/conversation.ts';
+import { serializeMessage } from '../../../src/api/serialize/message.ts';
+import { serializeParticipant } from '../../../src/api/serialize/participant.ts';
 import type { AgentRunRecord } from '../../../src/store/records/agent-run.ts';
-import { SEED_FIELDS, actorRecord, conversationRecord, messageRecord } from './fixtures.ts';
+import { SEED_FIELDS, actorRecord, conversationRecord, messageRecord } from '../store/fixtures.ts';
 
 /** The exact key set: the seed's fields plus the extras we document, nothing else. */
 function assertKeys(value: object, seed: readonly string[], extras: readonly string[]): void {
