@@ -87,7 +87,9 @@ export function parseRedisTarget(value: string): RedisTarget {
   try {
     nodes = parseNodes(hosts, kind === 'sentinel' ? 26379 : 6379);
   } catch (error) {
-    throw new Error(`lists its ${kind === 'cluster' ? 'nodes' : 'sentinels'} wrongly: ${(error as Error).message}`);
+    throw new Error(
+      `lists its ${kind === 'cluster' ? 'nodes' : 'sentinels'} wrongly: ${(error as Error).message}`,
+    );
   }
   if (kind === 'cluster') {
     if (path) throw new Error('a Redis Cluster has no databases: remove the path after the hosts');

@@ -18,7 +18,12 @@ export interface RedisClusterForTest {
 }
 
 async function nodeSays(port: number, command: string[]): Promise<string> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -57,14 +62,22 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterForTes
         spawn(
           'redis-server',
           [
-            '--bind', '127.0.0.1',
-            '--port', String(port),
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', join(nodeDir, 'nodes.conf'),
-            '--cluster-node-timeout', '5000',
-            '--save', '',
-            '--appendonly', 'no',
-            '--dir', nodeDir,
+            '--bind',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(nodeDir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            '5000',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            nodeDir,
           ],
           { stdio: 'ignore' },
         ),
@@ -78,9 +91,11 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterForTes
     const create = spawnSync(
       'redis-cli',
       [
-        '--cluster', 'create',
+        '--cluster',
+        'create',
         ...ports.map((port) => `127.0.0.1:${port}`),
-        '--cluster-replicas', '0',
+        '--cluster-replicas',
+        '0',
         '--cluster-yes',
       ],
       { encoding: 'utf8' },
