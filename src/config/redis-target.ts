@@ -89,6 +89,7 @@ export function parseRedisTarget(value: string): RedisTarget {
   } catch (error) {
     throw new Error(
       `lists its ${kind === 'cluster' ? 'nodes' : 'sentinels'} wrongly: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   if (kind === 'cluster') {
