@@ -7,14 +7,16 @@
 // processedBy, `<host>:<pid>`) add up to the work done; a delivery process
 // SIGKILLed with sends in flight has those jobs finished by the other one.
 //
-// Worker processes open no HTTP port yet, so only the api process's /metrics
-// is read here; the job counts per process come from the queues and the store.
+// Each process's /metrics is read (worker processes serve it on
+// POSTROOM_METRICS_PORT where the build has it); the job counts per process
+// come from the queues (processedBy) and the store.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { parseEnv } from '../../../src/config/env.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { createRedis, closeRedis } from '../../../src/queues/redis.ts';
 import { connectStore, type Store } from '../../../src/store/index.ts';
@@ -36,6 +38,8 @@ import { startSmtpTestServer, type SmtpTestServer } from '../../support/services
 import { waitUntil } from '../../support/wait.ts';
 
 const MAILS = 8;
+// Whether this build serves /metrics in processes without the api role.
+const workerMetrics = 'POSTROOM_METRICS_PORT' in parseEnv({});
 // Every first transaction's 250 comes this late: the kill lands with sends in flight.
 const STALL_MS = 4_000;
 
@@ -119,6 +123,8 @@ async function scaleOut(label: string, redisUrl: string, prefix: string): Promis
       POSTROOM_CONFIG: configPath,
       HOST: '127.0.0.1',
       PORT: '0',
+      // Worker processes' /metrics port, where the build has one: any free port each.
+      POSTROOM_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
     };
     const start = (roles: string) => {
@@ -279,6 +285,22 @@ async function scaleOut(label: string, redisUrl: string, prefix: string): Promis
     const metrics = await fetch(`${base}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(await metrics.text(), /postroom_jobs_total\{queue="agent\.run"/);
+    // Worker processes serve theirs on POSTROOM_METRICS_PORT, in a build that has the setting.
+    if (workerMetrics) {
+      for (const proc of [watcher, ...ingest, survivor]) {
+        const line = proc.lines.find(
+          (l) => typeof l.msg === 'string' && /^metrics, health and readiness on /.test(l.msg),
+        );
+        const url = /(http:\/\/\S+)/.exec(String(line?.msg))?.[1];
+        assert.ok(url, `process ${proc.child.pid} says where its metrics are`);
+        const response = await fetch(`${url}/metrics`);
+        assert.equal(response.status, 200, `process ${proc.child.pid} serves /metrics`);
+      }
+    } else {
+      console.log(
+        'worker processes have no POSTROOM_METRICS_PORT in this build: /metrics read on the api process only',
+      );
+    }
     for (const proc of [api, watcher, ...ingest, survivor])
       assert.equal(proc.child.exitCode, null, `process ${proc.child.pid} is still running`);
   } finally {
