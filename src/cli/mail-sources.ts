@@ -11,9 +11,9 @@ export interface SourceMessage {
   raw: Buffer;
 }
 
-export type MailSourceKind = 'eml' | 'mbox' | 'maildir' | 'folder';
+type MailSourceKind = 'eml' | 'mbox' | 'maildir' | 'folder';
 
-export async function kindOf(path: string): Promise<MailSourceKind> {
+async function kindOf(path: string): Promise<MailSourceKind> {
   const info = await stat(path);
   if (info.isDirectory()) {
     const entries = new Set(await readdir(path));

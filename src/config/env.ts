@@ -176,8 +176,7 @@ const envSchema = envFields
   .transform((env) => ({
     ...env,
     POSTROOM_QUEUE_PREFIX:
-      env.POSTROOM_QUEUE_PREFIX ??
-      (isCluster(env.REDIS_URL) ? '{postroom}' : 'postroom'),
+      env.POSTROOM_QUEUE_PREFIX ?? (isCluster(env.REDIS_URL) ? '{postroom}' : 'postroom'),
   }));
 
 export type Env = Readonly<z.infer<typeof envSchema>>;

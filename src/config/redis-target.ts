@@ -8,7 +8,7 @@
 // The password applies to the Redis nodes; a Sentinel that needs its own sets
 // it with ?sentinel_password=... (percent-encoded like the userinfo).
 
-export interface RedisNode {
+interface RedisNode {
   host: string;
   port: number;
 }
