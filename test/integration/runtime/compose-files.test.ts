@@ -24,10 +24,10 @@ describe('compose files', () => {
 
   test('the production file: replica set, AOF + noeviction, roles with healthchecks, no key', () => {
     const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-    assert.match(text, /'--replSet', 'rs0'/);
+    assert.match(text, /'--replSet',\s*'rs0'/);
     assert.match(text, /replicaSet=rs0/);
-    assert.match(text, /'--appendonly', 'yes'/);
-    assert.match(text, /'--maxmemory-policy', 'noeviction'/);
+    assert.match(text, /'--appendonly',\s*'yes'/);
+    assert.match(text, /'--maxmemory-policy',\s*'noeviction'/);
     for (const role of ['api', 'watcher', 'ingest', 'agent', 'delivery', 'maintenance'])
       assert.match(text, new RegExp(`POSTROOM_ROLES: ${role}\\n`), `a ${role} service`);
     assert.equal(text.match(/healthcheck:/g)?.length, 4, 'mongodb, redis, api, and the workers');
