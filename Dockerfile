@@ -23,10 +23,14 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json tsconfig.json ./
-# The backup and copy-store scripts run from source (tsx is a dependency).
+# The backup and copy-store scripts run from source (tsx is a dependency);
+# scripts/healthcheck.mjs is the compose files' healthcheck.
 COPY src ./src
 COPY scripts ./scripts
 COPY config ./config
+# The `postroom` CLI (it runs dist/workers/cli.js):
+#   docker compose exec api node bin/postroom.mjs doctor
+COPY bin ./bin
 # var/ holds the drop and outbox folders and, without MONGODB_URI, the
 # embedded store's data directory (var/data): keep it on a volume.
 RUN mkdir -p /app/var/data && chown -R node:node /app/var

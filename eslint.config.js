@@ -26,6 +26,8 @@ const LAYERS = [
   ['web'],
   // Wires the roles of one process together.
   ['runtime'],
+  // The operator's command line (postroom apply-config, import, cases, queues, doctor).
+  ['cli'],
   // The entry points (workers/*.ts).
   ['workers'],
 ];

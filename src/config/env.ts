@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError, formatPath } from './config-error.ts';
 import { deepFreeze } from './freeze.ts';
 import { NOTHING_ALLOWED, parseOutboundAllow, type OutboundAllow } from './outbound-allow.ts';
+import { isHashTag, parseRedisTarget } from './redis-target.ts';
 
 export const ROLES = ['api', 'watcher', 'ingest', 'agent', 'delivery', 'maintenance'] as const;
 export type Role = (typeof ROLES)[number];
@@ -60,18 +61,32 @@ const outboundAllow = z.string().transform((value, ctx): OutboundAllow => {
   }
 });
 
-const envSchema = z.object({
+// One server, a Cluster or Sentinels (config/redis-target.ts): checked here, used as given.
+const redisUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parseRedisTarget(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+const envFields = z.object({
   MONGODB_URI: urlWithScheme(['mongodb', 'mongodb+srv']).optional(),
-  REDIS_URL: urlWithScheme(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   POSTROOM_CONFIG: z.string().min(1).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(8080),
   POSTROOM_ROLES: roles.default([...ROLES]),
   // BullMQ joins prefix and queue name with ':'; a ':' inside would split keys.
+  // {braces} make it a Redis Cluster hash tag: every key on one slot, which
+  // BullMQ's multi-key scripts need. Default: postroom, {postroom} on a Cluster.
   POSTROOM_QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"')
-    .default('postroom'),
+    .regex(
+      /^(\{[A-Za-z0-9_.-]+\}|[A-Za-z0-9_.-]+)$/,
+      'may hold only letters, digits, "_", "." and "-", optionally inside one pair of {braces}',
+    )
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: urlWithScheme(['http', 'https']).optional(),
@@ -136,12 +151,40 @@ const envSchema = z.object({
     .default(5),
 });
 
+function isCluster(url: string): boolean {
+  try {
+    return parseRedisTarget(url).kind === 'cluster';
+  } catch {
+    return false; // REDIS_URL's own check reports it
+  }
+}
+
+const envSchema = envFields
+  .superRefine((env, ctx) => {
+    if (
+      env.POSTROOM_QUEUE_PREFIX !== undefined &&
+      !isHashTag(env.POSTROOM_QUEUE_PREFIX) &&
+      isCluster(env.REDIS_URL)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POSTROOM_QUEUE_PREFIX'],
+        message: `must be a hash tag such as {${env.POSTROOM_QUEUE_PREFIX}} on a Redis Cluster (REDIS_URL is redis+cluster://), so each queue's keys share one slot`,
+      });
+    }
+  })
+  .transform((env) => ({
+    ...env,
+    POSTROOM_QUEUE_PREFIX:
+      env.POSTROOM_QUEUE_PREFIX ?? (isCluster(env.REDIS_URL) ? '{postroom}' : 'postroom'),
+  }));
+
 export type Env = Readonly<z.infer<typeof envSchema>>;
 
 /** Parse the environment; blank values count as unset, as in most process managers. */
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const relevant: Record<string, string> = {};
-  for (const key of Object.keys(envSchema.shape)) {
+  for (const key of Object.keys(envFields.shape)) {
     const value = source[key];
     if (value !== undefined && value.trim() !== '') relevant[key] = value.trim();
   }

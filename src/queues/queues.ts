@@ -10,6 +10,7 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { hostname } from 'node:os';
 import type { Logger } from '../platform/logger.ts';
 import { JOBS, parsePayload, QUEUE_NAMES, type JobPayload, type QueueName } from './catalog.ts';
 import { closeRedis, createRedis } from './redis.ts';
@@ -116,6 +117,11 @@ export interface WorkerHandle {
  */
 export const QUICK_RECOVERY = { lockDuration: 15_000, stalledInterval: 5_000 } as const;
 
+/** `<host>:<pid>`, as a job's processedBy shows it: the process that took the job last. */
+function workerName(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
 export function startWorker<Q extends QueueName>(
   name: Q,
   handler: JobHandler<Q>,
@@ -147,6 +153,9 @@ export function startWorker<Q extends QueueName>(
       connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      // Which process ran a job: BullMQ keeps it on the job (processedBy) and
+      // names the worker's Redis connections after it (CLIENT LIST).
+      name: workerName(),
       // Only options given: an explicit `undefined` would override BullMQ's
       // defaults and reach its Lua scripts as nil.
       ...(options.lockDuration !== undefined ? { lockDuration: options.lockDuration } : {}),

@@ -1,7 +1,8 @@
 // The one place Redis connections are made. BullMQ workers block on Redis and
 // must never give up a command (maxRetriesPerRequest: null); producers on the
 // API path fail fast instead, so a request does not hang while Redis is away.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisTarget } from '../config/redis-target.ts';
 import type { Logger } from '../platform/logger.ts';
 import { redactUrl } from '../platform/logger.ts';
 
@@ -26,8 +27,14 @@ function retryStrategy(times: number): number {
   return Math.min(100 * 2 ** Math.min(times, 6), 5_000);
 }
 
+/**
+ * A connection to what REDIS_URL names (config/redis-target.ts): one server, a
+ * Sentinel-elected primary (ioredis follows a failover), or a Cluster. A
+ * Cluster client is typed as a Redis: it takes the same commands, routes each
+ * to its slot's node, and BullMQ accepts it as a connection.
+ */
 export function createRedis(url: string, purpose: RedisPurpose, logger: Logger): Redis {
-  const client = new Redis(url, {
+  const options: RedisOptions = {
     ...PURPOSE_OPTIONS[purpose],
     retryStrategy,
     // No connectionName and no client info at connect: ioredis waits for those
@@ -36,7 +43,36 @@ export function createRedis(url: string, purpose: RedisPurpose, logger: Logger):
     // closed client that claims to be open. The name is set once ready instead.
     disableClientInfo: true,
     lazyConnect: false,
-  });
+  };
+  const target = parseRedisTarget(url);
+  const auth = {
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
+  };
+  let client: Redis;
+  if (target.kind === 'cluster') {
+    const { enableOfflineQueue, enableReadyCheck, ...perNode } = options;
+    client = new Cluster(target.nodes, {
+      redisOptions: { ...perNode, ...auth },
+      clusterRetryStrategy: retryStrategy,
+      ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+      ...(enableReadyCheck !== undefined ? { enableReadyCheck } : {}),
+      lazyConnect: false,
+    }) as unknown as Redis;
+  } else if (target.kind === 'sentinel') {
+    client = new Redis({
+      ...options,
+      ...auth,
+      sentinels: target.sentinels,
+      name: target.name,
+      db: target.db,
+      ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+      ...(target.tls ? { enableTLSForSentinelMode: true } : {}),
+    });
+  } else {
+    client = new Redis(url, options);
+  }
   const connectionName = `postroom-${purpose}`;
   let lastError = '';
   client.on('error', (error: Error) => {

@@ -27,7 +27,7 @@ describe('parseEnv', () => {
     ['PORT', 'abc', /PORT: must be a number/],
     ['PORT', '70000', /PORT: must be between 0 and 65535/],
     ['PORT', '80.5', /PORT: must be a whole number/],
-    ['REDIS_URL', 'foo', /REDIS_URL: must be a URL starting with redis:\/\//],
+    ['REDIS_URL', 'foo', /REDIS_URL: must be a URL of the form redis:\/\//],
     ['MONGODB_URI', 'http://x', /MONGODB_URI: must be a URL starting with mongodb:\/\//],
     ['POSTROOM_ROLES', 'api,mailman', /POSTROOM_ROLES: unknown role mailman/],
     ['POSTROOM_QUEUE_PREFIX', 'a:b', /POSTROOM_QUEUE_PREFIX: may hold only/],
