@@ -106,7 +106,7 @@ export function createWebhooksRepository({
       return WebhookEndpoint.findOneAndUpdate(
         { _id: id, account_id: accountId },
         { $set: changes },
-        { new: true },
+        { returnDocument: 'after' },
       )
         .lean<WebhookEndpointRecord>()
         .exec();
@@ -216,7 +216,7 @@ export function createWebhooksRepository({
           $inc: { attempts: 1, round_attempts: 1 },
           $push: { attempt_log: { $each: [attempt], $slice: -ATTEMPT_LOG_LIMIT } },
         },
-        { new: true },
+        { returnDocument: 'after' },
       )
         .lean<WebhookDeliveryRecord>()
         .exec();
@@ -235,7 +235,7 @@ export function createWebhooksRepository({
       return WebhookDelivery.findOneAndUpdate(
         { _id: id, account_id: accountId, status: 'failed' },
         { $set: { status: 'pending', round_attempts: 0, queued_at: null } },
-        { new: true },
+        { returnDocument: 'after' },
       )
         .lean<WebhookDeliveryRecord>()
         .exec();
