@@ -14,7 +14,9 @@ import { NOTHING_ALLOWED } from '../../../src/config/outbound-allow.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { createAddressGuard } from '../../../src/platform/outbound-guard.ts';
 import { createSecretBox } from '../../../src/platform/secret-box.ts';
+import { redisPublisher } from '../../../src/realtime/events.ts';
 import { applyWebhookBootstrap } from '../../../src/webhooks/bootstrap.ts';
+import { emitWebhookEvent, webhookPublisher } from '../../../src/webhooks/emit.ts';
 import { errorOf, stopRuntime, type Json } from '../../support/helpers.ts';
 import { TEST_API_KEY, startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 import { waitUntil } from '../../support/wait.ts';
@@ -494,3 +496,102 @@ async function deliveriesAs(endpointId: string, key: string): Promise<Json[]> {
   assert.equal(response.status, 200, await response.clone().text());
   return ((await response.json()) as { data: Json[] }).data;
 }
+
+describe('events read from the realtime publish points', () => {
+  // The publishers the roles use, on the runtime's own store and Redis: what
+  // a message.updated stands for is read from the message's stored state.
+  const publisher = () =>
+    webhookPublisher(redisPublisher(runtime.context.redis, runtime.prefix), {
+      store: runtime.context.store,
+    });
+
+  test('message.updated of a sent, failed or finished draft message is message.sent, message.failed, draft.ready', async () => {
+    receiver.script('/lifecycle', [], 'ok');
+    const endpoint = await createEndpoint('/lifecycle', [
+      'message.sent',
+      'message.failed',
+      'draft.ready',
+    ]);
+    const { store } = runtime.context;
+    const conversation = await newConversation('Lifecycle');
+    const base = {
+      account_id: 'acme',
+      conversation_id: conversation.id,
+      kind: 'email',
+      visibility: 'external',
+      channel: 'email',
+    } as const;
+    const sent = await store.messages.appendSent({ ...base, body: 'Shipped today' });
+    const failed = await store.messages.insert({ ...base, status: 'failed', body: 'Bounced' });
+    const draft = await store.messages.insert({
+      ...base,
+      kind: 'agent',
+      status: 'draft',
+      agent_run_id: 'run_test',
+      streaming_state: 'complete',
+      body: 'A draft',
+    });
+    const streaming = await store.messages.insert({
+      ...base,
+      kind: 'agent',
+      status: 'draft',
+      agent_run_id: 'run_test_2',
+      streaming_state: 'streaming',
+      body: 'Still writing',
+    });
+    const events = publisher();
+    for (const message of [sent, failed, draft, streaming, sent]) {
+      await events.publish({
+        type: 'message.updated',
+        conversation_id: conversation.id,
+        message_id: message._id,
+      });
+    }
+    const delivered = await waitUntil(
+      async () => {
+        const found = await deliveries(endpoint.id);
+        return found.length === 3 && found.every((d) => d.status === 'delivered')
+          ? found
+          : undefined;
+      },
+      { what: 'three delivered events' },
+    );
+    const byType = new Map(
+      delivered.map((d) => [d.event_type, (d.payload as { message: { id: string } }).message.id]),
+    );
+    // The sent message published twice is one event; a streaming draft is none.
+    assert.deepEqual(Object.fromEntries(byType), {
+      'message.sent': sent._id,
+      'message.failed': failed._id,
+      'draft.ready': draft._id,
+    });
+  });
+
+  test('emitWebhookEvent (the entry point other flows call) records mailbox.auth_failed', async () => {
+    receiver.script('/mailbox', [], 'ok');
+    const endpoint = await createEndpoint('/mailbox', ['mailbox.auth_failed'], SECRET);
+    const added = await emitWebhookEvent(
+      { store: runtime.context.store },
+      'acme',
+      'mailbox.auth_failed',
+      { mailbox_id: 'support', error: 'token refresh refused' },
+    );
+    assert.equal(added, 1);
+    // Another account's event never reaches this endpoint.
+    assert.equal(
+      await emitWebhookEvent({ store: runtime.context.store }, 'globex', 'mailbox.auth_failed', {
+        mailbox_id: 'support',
+      }),
+      0,
+    );
+    const request = await waitUntil(() => receiver.at('/mailbox')[0], {
+      what: 'the mailbox event',
+    });
+    assert.ok(
+      validSignature(SECRET, request.headers['postroom-signature'] as string, request.body),
+    );
+    const body = JSON.parse(request.body) as { type: string; data: Record<string, unknown> };
+    assert.equal(body.type, 'mailbox.auth_failed');
+    assert.deepEqual(body.data, { mailbox_id: 'support', error: 'token refresh refused' });
+  });
+});
