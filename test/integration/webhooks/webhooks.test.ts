@@ -593,5 +593,14 @@ describe('events read from the realtime publish points', () => {
     const body = JSON.parse(request.body) as { type: string; data: Record<string, unknown> };
     assert.equal(body.type, 'mailbox.auth_failed');
     assert.deepEqual(body.data, { mailbox_id: 'support', error: 'token refresh refused' });
+    const [record] = await waitUntil(
+      async () => {
+        const found = await deliveries(endpoint.id);
+        return found[0]?.status === 'delivered' ? found : undefined;
+      },
+      { what: 'the delivery record' },
+    );
+    assert.equal(record?.conversation_id, null);
+    assert.equal(record?.event_id, (JSON.parse(request.body) as { id: string }).id);
   });
 });
