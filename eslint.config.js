@@ -16,8 +16,9 @@ const LAYERS = [
   // Adapters to the outside: IMAP/MIME/SMTP, BullMQ, Redis pub/sub, the embedded MongoDB.
   ['mail', 'queues', 'realtime', 'embedded-mongo'],
   ['store'],
-  // The case's audit trail: what every change records on its way through.
-  ['audit'],
+  // The case's audit trail: what every change records on its way through;
+  // webhooks: the events every flow stage emits, and their signed delivery.
+  ['audit', 'webhooks'],
   ['delivery'],
   ['approval', 'agents', 'redaction', 'users'],
   ['inbound', 'maintenance'],

@@ -11,6 +11,7 @@ import type { Metrics } from '../platform/metrics.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
+import { webhookPublisher } from '../webhooks/emit.ts';
 import { startWorker } from '../queues/queues.ts';
 import type { Store } from '../store/index.ts';
 import {
@@ -60,7 +61,9 @@ export function startAgentWorker(
     store: context.store,
     redis: context.redis,
     prefix: env.POSTROOM_QUEUE_PREFIX,
-    publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
+    publisher: webhookPublisher(redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX), {
+      store: context.store,
+    }),
     logger: context.logger,
     config: {
       env,

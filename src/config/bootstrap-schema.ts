@@ -36,6 +36,17 @@ function secret(env: NodeJS.ProcessEnv) {
     });
 }
 
+// The event types an endpoint subscribes to (src/webhooks/events.ts checks it keeps this list).
+export const WEBHOOK_EVENTS = [
+  'conversation.created',
+  'conversation.updated',
+  'message.created',
+  'draft.ready',
+  'message.sent',
+  'message.failed',
+  'mailbox.auth_failed',
+] as const;
+
 const host = z.string().min(1);
 const port = z.number().int().min(1).max(65535);
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
@@ -209,6 +220,25 @@ function schemas(env: NodeJS.ProcessEnv) {
     })
     .strict();
 
+  // An endpoint the account's events are POSTed to, signed with `secret`.
+  const webhook = z
+    .object({
+      id,
+      url: httpUrl,
+      events: z
+        .array(z.enum(WEBHOOK_EVENTS))
+        .min(1)
+        .refine((events) => new Set(events).size === events.length, 'lists an event twice'),
+      secret: secret(env).pipe(
+        z
+          .string()
+          .min(16, 'must be at least 16 characters')
+          .max(256, 'must be at most 256 characters'),
+      ),
+      enabled: z.boolean().default(true),
+    })
+    .strict();
+
   const account = z
     .object({
       id,
@@ -218,6 +248,7 @@ function schemas(env: NodeJS.ProcessEnv) {
       agents: z.array(agent).default([]),
       mailboxes: z.array(mailbox).default([]),
       provider_credentials: z.array(providerCredential).default([]),
+      webhooks: z.array(webhook).default([]),
       // Cost and loop guard: agent runs one conversation may start per hour.
       agent_runs_per_conversation_per_hour: z.number().int().min(1).default(20),
     })
@@ -229,6 +260,7 @@ function schemas(env: NodeJS.ProcessEnv) {
       uniqueAddresses(value.mailboxes, ctx);
       uniqueBy(value.api_keys, (k) => k.name, 'api_keys', 'name', ctx);
       uniqueBy(value.users, (u) => u.id, 'users', 'id', ctx);
+      uniqueBy(value.webhooks, (w) => w.id, 'webhooks', 'id', ctx);
       uniqueBy(value.users, (u) => u.email.toLowerCase(), 'users', 'email', ctx);
       const userIds = new Set(value.users.map((u) => u.id));
       value.api_keys.forEach((key, k) => {

@@ -6,7 +6,15 @@ import { deepFreeze } from './freeze.ts';
 import { NOTHING_ALLOWED, parseOutboundAllow, type OutboundAllow } from './outbound-allow.ts';
 import { isHashTag, parseRedisTarget } from './redis-target.ts';
 
-export const ROLES = ['api', 'watcher', 'ingest', 'agent', 'delivery', 'maintenance'] as const;
+export const ROLES = [
+  'api',
+  'watcher',
+  'ingest',
+  'agent',
+  'delivery',
+  'maintenance',
+  'webhooks',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -116,6 +124,17 @@ const envFields = z.object({
   // Loopback, private, link-local... destinations that outbound requests made
   // for tenants may reach anyway (src/platform/outbound-guard.ts).
   POSTROOM_OUTBOUND_ALLOW: outboundAllow.default(NOTHING_ALLOWED),
+  // Webhook deliveries: how long one attempt may take, how many attempts a
+  // delivery gets before it is failed (replayable), and the first retry's
+  // delay (doubling each time, capped at an hour).
+  POSTROOM_WEBHOOK_TIMEOUT_MS: positiveMs.max(60_000, 'must be at most 60000').default(10_000),
+  POSTROOM_WEBHOOK_MAX_ATTEMPTS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(30, 'must be at most 30')
+    .default(8),
+  POSTROOM_WEBHOOK_BACKOFF_MS: positiveMs.default(10_000),
   // The largest inbound mail (its whole source) that is taken in. Larger mail is
   // quarantined unread: left on the IMAP server, moved to a drop folder's failed/.
   // Capped because a mail is held in memory while parsed (its source and text).

@@ -16,6 +16,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
+import { webhookPublisher } from '../webhooks/emit.ts';
 import type { Store } from '../store/index.ts';
 import { INFRA_BACKOFF_CAP_MS, INFRA_BACKOFF_JITTER, retryDelay } from './backoff.ts';
 import { deliverMessage } from './deliver-message.ts';
@@ -59,7 +60,9 @@ function startDeliveryWorker(
     sentFolders,
     metrics: context.metrics,
     receipts: redisReceipts(context.redis, env.POSTROOM_QUEUE_PREFIX),
-    publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
+    publisher: webhookPublisher(redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX), {
+      store: context.store,
+    }),
     bootstrap: context.bootstrap,
     logger,
     sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,

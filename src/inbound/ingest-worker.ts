@@ -13,6 +13,7 @@ import type { Store } from '../store/index.ts';
 import { dispatchTriggers } from '../agents/dispatch.ts';
 import { cancelScheduledOnCustomerReply } from '../approval/cancel-on-reply.ts';
 import { redisPublisher } from '../realtime/events.ts';
+import { conversationPayload, emitWebhookEvent, webhookPublisher } from '../webhooks/emit.ts';
 import { markFailed, markProcessed } from './drop-folder.ts';
 import { ingestEmail } from './ingest/ingest-email.ts';
 import { failureSource } from './ingest/raw-source.ts';
@@ -77,7 +78,9 @@ export function startIngestWorker(context: IngestRoleDeps): Stoppable[] {
         await job.moveToDelayed(Date.now() + PARENT_WAIT_MS, token);
         throw new DelayedError();
       }
-      const publisher = redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX);
+      const publisher = webhookPublisher(redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX), {
+        store,
+      });
       // Also for a duplicate: a replayed job finishes what a crashed one began
       // (run records and job ids are deterministic, so nothing runs twice).
       // Never for our own mail, nor for a copy of a message we sent.
@@ -97,6 +100,21 @@ export function startIngestWorker(context: IngestRoleDeps): Stoppable[] {
             replayed: outcome.kind === 'duplicate',
           },
         );
+      }
+      if (outcome.kind === 'stored' && outcome.new_conversation) {
+        const opened = await store.conversations.get(
+          outcome.message.account_id,
+          outcome.conversation_id,
+        );
+        if (opened) {
+          await emitWebhookEvent(
+            { store },
+            opened.account_id,
+            'conversation.created',
+            conversationPayload(opened),
+            `conversation.created:${opened._id}`,
+          );
+        }
       }
       if (outcome.kind === 'stored' || outcome.kind === 'own') {
         await publisher.publish({

@@ -11,6 +11,7 @@ import type { Stoppable } from '../platform/stoppable.ts';
 import { INLINE_RAW_LIMIT_BYTES, type JobPayload } from '../queues/catalog.ts';
 import type { Queues } from '../queues/queues.ts';
 import type { MailboxRecord, Store } from '../store/index.ts';
+import { emitWebhookEvent } from '../webhooks/emit.ts';
 import { startDropFolderWatcher } from './drop-folder-watcher.ts';
 import { tooLargeReason } from './ingest/mail-size.ts';
 import { WatcherSupervisor, type SupervisedWatcher } from './watcher-supervisor.ts';
@@ -81,6 +82,14 @@ export async function startWatcherRole(
           status,
           last_error: error ?? null,
         });
+        // The watcher reports a status once per change: one event per time it stops logging in.
+        if (status === 'auth_failed') {
+          await emitWebhookEvent({ store }, mailbox.account_id, 'mailbox.auth_failed', {
+            mailbox_id: mailbox.key,
+            address: mailbox.address,
+            error: error ?? null,
+          });
+        }
       },
       async deliver(message) {
         await queues.enqueue('mail.ingest', {

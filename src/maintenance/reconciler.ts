@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../platform/logger.ts';
 import type { Queues } from '../queues/queues.ts';
 import { redisPublisher } from '../realtime/events.ts';
+import { webhookPublisher } from '../webhooks/emit.ts';
 import type { Store } from '../store/index.ts';
 import { takePassLock } from './pass-lock.ts';
 import {
@@ -60,7 +61,9 @@ export function createReconciler(
     ...options,
   };
   const log = deps.logger.child({ component: 'reconciler' });
-  const publisher = redisPublisher(deps.redis, deps.prefix);
+  const publisher = webhookPublisher(redisPublisher(deps.redis, deps.prefix), {
+    store: deps.store,
+  });
   const lockKey = `${deps.prefix}:maintenance:reconcile-lock`;
 
   return {

@@ -44,6 +44,8 @@ const agentRun = z
 
 const messageDeliver = z.object({ account_id: z.string(), message_id: z.string() }).strict();
 
+const webhookDeliver = z.object({ account_id: z.string(), delivery_id: z.string() }).strict();
+
 export const INLINE_RAW_LIMIT_BYTES = 256 * 1024;
 
 export const JOBS = {
@@ -79,6 +81,15 @@ export const JOBS = {
     // 5 min cap (delivery/backoff.ts) ride out ~20 minutes of MongoDB/Redis outage.
     attempts: 10,
     backoff: { type: 'delivery-infra', delay: 5_000 },
+  },
+  'webhook.deliver': {
+    payload: webhookDeliver,
+    // One job per delivery record. HTTP retries re-delay this same job
+    // (webhooks/webhook-role.ts) and MongoDB counts them against
+    // POSTROOM_WEBHOOK_MAX_ATTEMPTS; these attempts only cover MongoDB/Redis errors.
+    id: (p: z.infer<typeof webhookDeliver>) => jobId('webhook', p.delivery_id),
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 5_000 },
   },
 } as const;
 

@@ -78,6 +78,8 @@ export async function redactConversation(
     request.idempotency_id,
   );
   await store.audit.eraseContent(accountId, conversationId);
+  // Webhook payloads quoted the case (its title, subjects): erased, the delivery history kept.
+  await store.webhooks.redactConversation(accountId, conversationId);
   const jobs = deps.queueHistory
     ? await eraseQueueHistory(deps.queueHistory, {
         account_id: accountId,

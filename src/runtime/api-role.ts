@@ -7,6 +7,7 @@ import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
 import { userAdminRoutes } from '../api/routes/users-admin.ts';
+import { webhookAdminRoutes } from '../api/routes/webhooks-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { redisAnswers } from '../queues/redis.ts';
@@ -72,6 +73,7 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
       }),
       adminInboundRoutes(store),
       userAdminRoutes(store),
+      webhookAdminRoutes({ store, outbound: context.outbound.guard, secrets: context.secrets }),
     ],
   });
 }

@@ -7,6 +7,7 @@ import { startDeliveryRole } from '../delivery/deliver-worker.ts';
 import { startIngestWorker } from '../inbound/ingest-worker.ts';
 import { startWatcherRole } from '../inbound/watcher-role.ts';
 import { startMaintenanceRole } from '../maintenance/maintenance-role.ts';
+import { startWebhookRole } from '../webhooks/webhook-role.ts';
 import { startApiRole } from './api-role.ts';
 import type { RuntimeContext } from './context.ts';
 
@@ -22,6 +23,7 @@ const ROLE_STARTERS: Record<Role, RoleStarter> = {
   agent: async (context) => startAgentWorker(context),
   delivery: async (context) => startDeliveryRole(context),
   maintenance: async (context) => startMaintenanceRole(context),
+  webhooks: async (context) => startWebhookRole(context),
 };
 
 /**

@@ -18,6 +18,7 @@ import type { RuntimeContext } from './context.ts';
 import { startRoles } from './roles.ts';
 import { Shutdown } from './shutdown.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
+import { applyWebhookBootstrap } from '../webhooks/bootstrap.ts';
 
 export interface Running {
   context: RuntimeContext;
@@ -58,6 +59,10 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     // As the URL signing key: unset, a random key created once in MongoDB.
     const secrets = createSecretBox(
       env.POSTROOM_SECRET_KEY ?? (await store.settings.secret('provider_key_secret')),
+    );
+    await applyWebhookBootstrap(
+      { store, secrets, guard, logger: logger.child({ component: 'bootstrap' }) },
+      bootstrap,
     );
 
     const context: RuntimeContext = {

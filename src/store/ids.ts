@@ -17,6 +17,8 @@ const ID_PREFIXES = {
   message: 'msg',
   participant: 'par',
   user: 'usr',
+  webhook: 'whk',
+  webhookDelivery: 'whd',
 } as const;
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 

@@ -20,6 +20,8 @@ export type * from './records/conversation.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';
 export type * from './records/user.ts';
+export type * from './records/webhook.ts';
+export { WEBHOOK_DELIVERY_STATUSES } from './records/webhook.ts';
 export * from '../conversations/enums.ts';
 export type {} from './repositories/index.ts';
 export type { UserChanges } from './repositories/users.ts';

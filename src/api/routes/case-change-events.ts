@@ -6,6 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redisPublisher } from '../../realtime/events.ts';
+import type { Store } from '../../store/index.ts';
+import { webhookPublisher } from '../../webhooks/emit.ts';
 
 const CASE_CHANGES = new Set([
   'POST /messaging/conversations/:id/actions/set-status',
@@ -16,8 +18,10 @@ const CASE_CHANGES = new Set([
   'PUT /messaging/conversations/:id',
 ]);
 
-export function caseChangeEvents(deps: { redis: Redis; prefix: string }) {
-  const publisher = redisPublisher(deps.redis, deps.prefix);
+export function caseChangeEvents(deps: { redis: Redis; prefix: string; store: Store }) {
+  const publisher = webhookPublisher(redisPublisher(deps.redis, deps.prefix), {
+    store: deps.store,
+  });
   return (v1: FastifyInstance): void => {
     v1.addHook('onResponse', async (request, reply) => {
       if (reply.statusCode >= 300) return;

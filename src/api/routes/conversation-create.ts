@@ -14,6 +14,7 @@ import type { AuthorType } from '../../agents/rules/triggers.ts';
 import { matchOwnAddress, ownAddressBook } from '../../conversations/own-address.ts';
 import { normalizeSubject } from '../../mail/parse/index.ts';
 import { redisPublisher } from '../../realtime/events.ts';
+import { conversationPayload, emitWebhookEvent, webhookPublisher } from '../../webhooks/emit.ts';
 import {
   AUDIENCES,
   PRIORITIES,
@@ -124,7 +125,9 @@ describeRoute({
 
 export function conversationCreateRoutes(deps: AgentApiDeps) {
   const { store } = deps;
-  const publisher = redisPublisher(deps.redis, deps.prefix);
+  const publisher = webhookPublisher(redisPublisher(deps.redis, deps.prefix), {
+    store: deps.store,
+  });
   return (v1: FastifyInstance): void => {
     v1.post(
       '/messaging/conversations',
@@ -153,6 +156,13 @@ export function conversationCreateRoutes(deps: AgentApiDeps) {
             ...(mailbox ? await mailboxAgents(store, mailbox, members) : []),
           ],
         });
+        await emitWebhookEvent(
+          { store },
+          account_id,
+          'conversation.created',
+          conversationPayload(conversation),
+          `conversation.created:${conversation._id}`,
+        );
         await recordAudit(store, request.log, {
           account_id,
           conversation_id: conversation._id,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RegenerateError, regenerateDraft } from '../../agents/regenerate.ts';
 import { redisPublisher } from '../../realtime/events.ts';
+import { webhookPublisher } from '../../webhooks/emit.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { queryOf, rejectUnknownParams } from '../query.ts';
@@ -35,7 +36,7 @@ export function conversationRegenerateRoutes(deps: MessageActionDeps) {
   const regenerate = {
     store: deps.store,
     queues: deps.queues,
-    publisher: redisPublisher(deps.redis, deps.prefix),
+    publisher: webhookPublisher(redisPublisher(deps.redis, deps.prefix), { store: deps.store }),
     logger: deps.logger.child({ component: 'regenerate' }),
   };
   return (v1: FastifyInstance): void => {

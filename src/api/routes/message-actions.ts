@@ -13,6 +13,7 @@ import { retryFailed } from '../../approval/retry.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { redisPublisher } from '../../realtime/events.ts';
+import { webhookPublisher } from '../../webhooks/emit.ts';
 import type { MessageRecord, Store } from '../../store/index.ts';
 import { principalOf, requirePermission } from '../auth.ts';
 import { ApiError } from '../errors.ts';
@@ -105,7 +106,7 @@ export function messageActionRoutes(deps: MessageActionDeps) {
   const approval: ApprovalDeps = {
     store: deps.store,
     queues: deps.queues,
-    publisher: redisPublisher(deps.redis, deps.prefix),
+    publisher: webhookPublisher(redisPublisher(deps.redis, deps.prefix), { store: deps.store }),
     logger: deps.logger.child({ component: 'approval' }),
   };
   // The decision goes to the case's audit trail (the reason is content: it stays out).

@@ -12,6 +12,7 @@ import { dispatchTriggers } from '../../agents/dispatch.ts';
 import type { AuthorType } from '../../agents/rules/triggers.ts';
 import { scheduleDelivery } from '../../delivery/schedule.ts';
 import { redisPublisher } from '../../realtime/events.ts';
+import { webhookPublisher } from '../../webhooks/emit.ts';
 import type { ConversationRecord, MessageRecord } from '../../store/index.ts';
 import type { AgentApiDeps } from './agent-api-deps.ts';
 
@@ -57,7 +58,9 @@ export async function afterMessageStored(
     await step('schedule', () => scheduleDelivery(deps.queues, message));
   }
 
-  const publisher = redisPublisher(deps.redis, deps.prefix);
+  const publisher = webhookPublisher(redisPublisher(deps.redis, deps.prefix), {
+    store: deps.store,
+  });
   await step('publish', async () => {
     await publisher.publish({
       type: 'message.created',

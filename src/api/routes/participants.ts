@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { normalizeKeywords } from '../../agents/rules/keywords.ts';
 import { change, recordAudit } from '../../audit/recorder.ts';
 import { redisPublisher } from '../../realtime/events.ts';
+import { webhookPublisher } from '../../webhooks/emit.ts';
 import {
   PARTICIPANT_ROLES,
   TRIGGER_POLICIES,
@@ -82,7 +83,9 @@ describeRoute({
 
 export function participantRoutes(deps: AgentApiDeps) {
   const { store } = deps;
-  const publisher = redisPublisher(deps.redis, deps.prefix);
+  const publisher = webhookPublisher(redisPublisher(deps.redis, deps.prefix), {
+    store: deps.store,
+  });
 
   async function answer(request: FastifyRequest, conversation: ConversationRecord) {
     // Realtime is best effort (the publisher swallows Redis errors).

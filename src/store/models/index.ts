@@ -12,6 +12,7 @@ import type { MailboxRecord } from '../records/mailbox.ts';
 import type { MessageRecord } from '../records/message.ts';
 import type { ReadMarkerRecord } from '../records/read-marker.ts';
 import type { UserRecord } from '../records/user.ts';
+import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../records/webhook.ts';
 import { accountSchema } from './account.ts';
 import { actorSchema } from './actor.ts';
 import { agentRunSchema } from './agent-run.ts';
@@ -27,6 +28,7 @@ import { readMarkerSchema } from './read-marker.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
 import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
 import { userSchema } from './user.ts';
+import { webhookDeliverySchema, webhookEndpointSchema } from './webhook.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -44,6 +46,8 @@ export interface Models {
   User: Model<UserRecord>;
   ReadMarker: Model<ReadMarkerRecord>;
   Audit: Model<AuditRecord>;
+  WebhookEndpoint: Model<WebhookEndpointRecord>;
+  WebhookDelivery: Model<WebhookDeliveryRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -63,5 +67,13 @@ export function createModels(connection: Connection): Models {
     User: connection.model<UserRecord>('User', userSchema),
     ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
     Audit: connection.model<AuditRecord>('Audit', auditSchema),
+    WebhookEndpoint: connection.model<WebhookEndpointRecord>(
+      'WebhookEndpoint',
+      webhookEndpointSchema,
+    ),
+    WebhookDelivery: connection.model<WebhookDeliveryRecord>(
+      'WebhookDelivery',
+      webhookDeliverySchema,
+    ),
   };
 }
