@@ -17,7 +17,7 @@ const LAYERS = [
   ['mail', 'queues', 'realtime', 'embedded-mongo'],
   ['store'],
   // The case's audit trail: what every change records on its way through.
-  ['audit'],
+  ['audit', 'credentials'],
   ['delivery'],
   ['approval', 'agents', 'redaction', 'users'],
   ['inbound', 'maintenance'],

@@ -2,7 +2,15 @@
 // each by exactly one process at a time (a Redis lease per mailbox), and hand
 // every message to the `mail.ingest` queue.
 import { startMailboxWatcher } from '../mail/imap/mailbox-watcher.ts';
+import type { BackoffSettings } from '../mail/imap/backoff.ts';
 import type { WatcherSink } from '../mail/imap/types.ts';
+import { onCredentialsChanged } from '../credentials/changes.ts';
+import {
+  createMailboxCredentials,
+  type MailboxCredentials,
+} from '../credentials/mailbox-credentials.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 import type { Redis } from 'ioredis';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
@@ -20,6 +28,18 @@ export interface WatcherRoleOptions {
   leaseTtlMs?: number;
   reconcileIntervalMs?: number;
   dropPollIntervalMs?: number;
+  /** Login backoff and breaker timing (tests shorten it); defaults in mail/imap/backoff.ts. */
+  backoff?: Partial<BackoffSettings>;
+  /** Refresh OAuth2 access tokens this long before they expire (default 5 min). */
+  tokenSkewMs?: number;
+}
+
+/** A mailbox could not log in (refused password, or a refused OAuth2 refresh token). */
+export interface MailboxAuthFailure {
+  account_id: string;
+  mailbox_id: string;
+  reason: string;
+  failed_at: Date;
 }
 
 /** What the watcher role takes from the process (runtime/roles.ts passes its context). */
@@ -30,6 +50,16 @@ export interface WatcherRoleDeps {
   queues: Queues;
   redis: Redis;
   logger: Logger;
+  /** Opens API-given passwords and OAuth2 tokens kept in MongoDB. */
+  secrets: SecretBox;
+  metrics?: Pick<Metrics, 'mailboxAuthFailures'>;
+  /**
+   * The hook point for `mailbox.auth_failed` (webhooks): called once when a
+   * mailbox starts failing to log in, after the alert is logged.
+   */
+  onAuthFailed?: (failure: MailboxAuthFailure) => void;
+  /** Credentials shared with the rest of the process; made here when absent. */
+  credentials?: MailboxCredentials;
 }
 
 export async function startWatcherRole(
@@ -109,17 +139,52 @@ export async function startWatcherRole(
     };
   }
 
-  function imapPassword(mailbox: MailboxRecord): string {
-    const config = context.bootstrap.accounts
-      .find((account) => account.id === mailbox.account_id)
-      ?.mailboxes.find((m) => m.id === mailbox.key);
-    const pass = config?.imap?.auth.pass;
-    // Passwords live only in the bootstrap config, never in MongoDB.
-    if (!pass)
-      throw new Error(
-        `no IMAP password for mailbox ${mailbox.account_id}/${mailbox.key} in POSTROOM_CONFIG`,
+  const credentials =
+    context.credentials ??
+    createMailboxCredentials({
+      store,
+      redis: context.redis,
+      prefix: env.POSTROOM_QUEUE_PREFIX,
+      secrets: context.secrets,
+      logger,
+      bootstrap: () => context.bootstrap,
+      skewMs: options.tokenSkewMs,
+    });
+
+  function breakerListener(mailbox: MailboxRecord, log: Logger) {
+    const label = `${mailbox.account_id}/${mailbox.key}`;
+    context.metrics?.mailboxAuthFailures.set({ mailbox: label }, 0);
+    return (breaker: { state: 'closed' | 'open'; failures: number; retry_at: Date | null }) => {
+      context.metrics?.mailboxAuthFailures.set({ mailbox: label }, breaker.failures);
+      store.mailboxes
+        .updateSync(mailbox.account_id, mailbox.key, {
+          breaker: breaker.state,
+          auth_failures: breaker.failures,
+          retry_at: breaker.retry_at,
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'could not record the login breaker'));
+    };
+  }
+
+  function authFailed(mailbox: MailboxRecord, log: Logger) {
+    return (reason: string) => {
+      log.error(
+        { alert: 'mailbox_auth_failed', reason },
+        'ALERT: the mailbox cannot log in; fix its credentials (PATCH /v1/admin/mailboxes/{id} or the config and SIGHUP)',
       );
-    return pass;
+      context.onAuthFailed?.({
+        account_id: mailbox.account_id,
+        mailbox_id: mailbox.key,
+        reason,
+        failed_at: new Date(),
+      });
+    };
+  }
+
+  function imapConfig(mailbox: MailboxRecord) {
+    return context.bootstrap.accounts
+      .find((account) => account.id === mailbox.account_id)
+      ?.mailboxes.find((m) => m.id === mailbox.key)?.imap;
   }
 
   function createWatcher(mailbox: MailboxRecord): SupervisedWatcher {
@@ -127,7 +192,16 @@ export async function startWatcherRole(
     if (mailbox.kind === 'imap' && mailbox.imap) {
       return startMailboxWatcher({
         mailboxId: mailbox._id,
-        imap: { ...mailbox.imap, auth: { user: mailbox.imap.user, pass: imapPassword(mailbox) } },
+        imap: {
+          ...mailbox.imap,
+          require_tls: imapConfig(mailbox)?.require_tls === true,
+          // Placeholder until login() answers: every connection asks it first.
+          auth: { user: mailbox.imap.user, pass: '' },
+        },
+        login: (rejected) => credentials.imapAuth(mailbox, { rejected }),
+        onAuthFailed: authFailed(mailbox, log),
+        onBreaker: breakerListener(mailbox, log),
+        backoff: options.backoff,
         sink: imapSink(mailbox),
         logger: log,
         reconcileIntervalMs: options.reconcileIntervalMs,
@@ -183,5 +257,24 @@ export async function startWatcherRole(
     { mailboxes: mailboxes.map((m) => `${m.account_id}/${m.key}`) },
     'watching mailboxes',
   );
-  return [{ name: 'watchers', stop: () => supervisor.stop() }];
+  // New credentials (PATCH, SIGHUP): the process holding the mailbox reconnects it now.
+  const stopListening = await onCredentialsChanged(
+    context.redis,
+    env.POSTROOM_QUEUE_PREFIX,
+    logger,
+    (mailboxId) => {
+      void supervisor.restart(mailboxId).then((restarted) => {
+        if (restarted) logger.info({ mailbox_id: mailboxId }, 'reconnected with new credentials');
+      });
+    },
+  );
+  return [
+    {
+      name: 'watchers',
+      stop: async () => {
+        await stopListening();
+        await supervisor.stop();
+      },
+    },
+  ];
 }

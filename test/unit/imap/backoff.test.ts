@@ -14,7 +14,7 @@ describe('reconnect backoff', () => {
   test('the defaults are 1 s doubling to 5 min, and 5 min after a refused login', () => {
     assert.deepEqual(
       { ...DEFAULT_BACKOFF },
-      { baseMs: 1_000, maxMs: 300_000, authFailureMs: 300_000 },
+      { baseMs: 1_000, maxMs: 300_000, authFailureMs: 300_000, authFailureMaxMs: 3_600_000 },
     );
   });
 
