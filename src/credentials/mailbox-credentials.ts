@@ -39,7 +39,7 @@ export interface MailboxCredentialsDeps {
 
 interface Cached {
   accessToken: string;
-  expiresAt: number;
+  refreshAt: number;
   version: number;
 }
 
@@ -56,6 +56,8 @@ export interface MailboxCredentials {
   hasPassword(mailbox: MailboxRecord, channel: Channel): boolean;
   /** A password given through the API, kept sealed; replaces the config's until that changes. */
   setPassword(mailbox: MailboxRecord, channel: Channel, pass: string): Promise<void>;
+  /** Drop this process's copy of the access token (the stored credentials changed). */
+  forget(mailboxId: string): void;
   /** A refresh token given through the API (re-consent): the next login refreshes with it. */
   setRefreshToken(mailbox: MailboxRecord, refreshToken: string): Promise<void>;
 }
@@ -111,17 +113,25 @@ export function createMailboxCredentials(deps: MailboxCredentialsDeps): MailboxC
     return configured;
   }
 
+  /** Refresh at `skewMs` before expiry, or halfway through a token that lives shorter than twice that. */
+  function refreshDue(expiresAt: number, issuedAt: number | null): number {
+    const lifetime = issuedAt === null ? Infinity : expiresAt - issuedAt;
+    return expiresAt - Math.min(skewMs, lifetime / 2);
+  }
+
   function usable(stored: StoredOAuth | null | undefined, now: number): boolean {
-    return Boolean(
-      stored?.access_token && stored.expires_at && stored.expires_at.getTime() - skewMs > now,
-    );
+    if (!stored?.access_token || !stored.expires_at) return false;
+    const issued = stored.refreshed_at ? new Date(stored.refreshed_at).getTime() : null;
+    return refreshDue(new Date(stored.expires_at).getTime(), issued) > now;
   }
 
   function remember(mailbox: MailboxRecord, stored: StoredOAuth): string {
     const accessToken = deps.secrets.open(stored.access_token ?? '', context(mailbox, 'access'));
+    const expiresAt = stored.expires_at ? new Date(stored.expires_at).getTime() : 0;
+    const issued = stored.refreshed_at ? new Date(stored.refreshed_at).getTime() : null;
     cache.set(mailbox._id, {
       accessToken,
-      expiresAt: stored.expires_at?.getTime() ?? 0,
+      refreshAt: refreshDue(expiresAt, issued),
       version: stored.version,
     });
     return accessToken;
@@ -136,7 +146,7 @@ export function createMailboxCredentials(deps: MailboxCredentialsDeps): MailboxC
   async function accessToken(mailbox: MailboxRecord, rejected: boolean): Promise<string> {
     const now = Date.now();
     const cached = cache.get(mailbox._id);
-    if (!rejected && cached && cached.expiresAt - skewMs > now) return cached.accessToken;
+    if (!rejected && cached && cached.refreshAt > now) return cached.accessToken;
     // A rejected token is only replaced by a newer one than the one rejected.
     const rejectedVersion = rejected ? (cached?.version ?? null) : null;
     const fresh = (s: StoredOAuth | null): boolean =>
@@ -204,7 +214,7 @@ export function createMailboxCredentials(deps: MailboxCredentialsDeps): MailboxC
       );
       cache.set(mailbox._id, {
         accessToken: refreshed.accessToken,
-        expiresAt: next.expires_at!.getTime(),
+        refreshAt: refreshDue(next.expires_at!.getTime(), next.refreshed_at!.getTime()),
         version: next.version,
       });
       return refreshed.accessToken;
@@ -236,6 +246,7 @@ export function createMailboxCredentials(deps: MailboxCredentialsDeps): MailboxC
     },
     smtpAuth: (mailbox, options = {}) => auth(mailbox, 'smtp', options.rejected === true),
     usesOAuth: (mailbox, channel) => configFor(mailbox)[channel]?.auth?.oauth2 === true,
+    forget: (mailboxId) => void cache.delete(mailboxId),
     hasPassword: (mailbox, channel) => configFor(mailbox)[channel]?.auth?.pass !== undefined,
     async setPassword(mailbox, channel, pass) {
       const configured = configFor(mailbox)[channel]?.auth?.pass;

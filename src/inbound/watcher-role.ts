@@ -263,6 +263,7 @@ export async function startWatcherRole(
     env.POSTROOM_QUEUE_PREFIX,
     logger,
     (mailboxId) => {
+      credentials.forget(mailboxId);
       void supervisor.restart(mailboxId).then((restarted) => {
         if (restarted) logger.info({ mailbox_id: mailboxId }, 'reconnected with new credentials');
       });

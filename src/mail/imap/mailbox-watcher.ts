@@ -58,6 +58,8 @@ class ImapMailboxWatcher implements MailboxWatcher {
   private authFailures = 0;
   /** The server refused the last login: ask for a new access token. */
   private loginRejected = false;
+  /** The breaker's state was told at least once by this watcher. */
+  private breakerTold = false;
   private lastStatus: string | null = null;
 
   private stopRequested = false;
@@ -200,9 +202,10 @@ class ImapMailboxWatcher implements MailboxWatcher {
         if (first) {
           this.failures = 0;
           this.loginRejected = false;
-          if (this.authFailures > 0) {
+          // Told once per watcher too: one started after new credentials replaces an open breaker.
+          if (this.authFailures > 0 || !this.breakerTold) {
+            if (this.authFailures > 0) this.log.info('IMAP login works again: breaker closed');
             this.authFailures = 0;
-            this.log.info('IMAP login works again: breaker closed');
             this.breaker({ state: 'closed', failures: 0, retry_at: null });
           }
         }
@@ -306,6 +309,7 @@ class ImapMailboxWatcher implements MailboxWatcher {
   }
 
   private breaker(state: BreakerState): void {
+    this.breakerTold = true;
     this.hook(() => this.options.onBreaker?.(state));
   }
 
