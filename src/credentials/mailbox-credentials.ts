@@ -14,8 +14,6 @@ import type { SecretBox } from '../platform/secret-box.ts';
 import type { MailboxRecord, Store, StoredOAuth } from '../store/index.ts';
 import { refreshAccessToken, TokenRefreshError } from './token-endpoint.ts';
 
-export { TokenRefreshError } from './token-endpoint.ts';
-
 // Refresh this long before the provider's expiry: a login takes seconds, and
 // clocks and queues add more. Google and Microsoft tokens live about an hour.
 const DEFAULT_SKEW_MS = 5 * 60_000;
@@ -66,7 +64,7 @@ function fingerprint(value: string): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }
 
-export function configOfMailbox(
+function configOfMailbox(
   bootstrap: Bootstrap,
   mailbox: Pick<MailboxRecord, 'account_id' | 'key'>,
 ): MailboxConfig | undefined {

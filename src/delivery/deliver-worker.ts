@@ -24,6 +24,7 @@ import { redisReceipts } from './receipts.ts';
 import { isLoopbackHost } from '../config/oauth2-providers.ts';
 import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
+import type { LiveConfig } from '../config/live-config.ts';
 
 // Sends mostly wait on remote servers; each mailbox's pool (pool_size,
 // default 5) bounds the connections, so a few more jobs than that per process
@@ -43,6 +44,7 @@ export interface DeliveryRoleDeps {
   metrics: DeliveryDeps['metrics'] & Pick<Metrics, 'jobsCompleted'>;
   /** Opens API-given passwords and OAuth2 tokens kept in MongoDB. */
   secrets: SecretBox;
+  liveConfig?: LiveConfig;
 }
 
 interface DeliveryRoleOptions {
@@ -80,14 +82,17 @@ function startDeliveryWorker(
     metrics: context.metrics,
     receipts: redisReceipts(context.redis, env.POSTROOM_QUEUE_PREFIX),
     publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
-    bootstrap: context.bootstrap,
+    // Read at each use: a SIGHUP reload replaces it.
+    get bootstrap() {
+      return context.liveConfig?.current ?? context.bootstrap;
+    },
     credentials: createMailboxCredentials({
       store: context.store,
       redis: context.redis,
       prefix: env.POSTROOM_QUEUE_PREFIX,
       secrets: context.secrets,
       logger,
-      bootstrap: () => context.bootstrap,
+      bootstrap: () => context.liveConfig?.current ?? context.bootstrap,
     }),
     logger,
     sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,

@@ -13,6 +13,8 @@ import type { Metrics } from '../platform/metrics.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { Redis } from 'ioredis';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import { changedMailboxes, type LiveConfig } from '../config/live-config.ts';
+import { mailboxIdFor } from '../store/index.ts';
 import type { Env } from '../config/env.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
@@ -35,7 +37,7 @@ export interface WatcherRoleOptions {
 }
 
 /** A mailbox could not log in (refused password, or a refused OAuth2 refresh token). */
-export interface MailboxAuthFailure {
+interface MailboxAuthFailure {
   account_id: string;
   mailbox_id: string;
   reason: string;
@@ -58,6 +60,8 @@ export interface WatcherRoleDeps {
    * mailbox starts failing to log in, after the alert is logged.
    */
   onAuthFailed?: (failure: MailboxAuthFailure) => void;
+  /** The config after SIGHUP reloads; without it, `bootstrap` as it is. */
+  liveConfig?: LiveConfig;
   /** Credentials shared with the rest of the process; made here when absent. */
   credentials?: MailboxCredentials;
 }
@@ -139,6 +143,10 @@ export async function startWatcherRole(
     };
   }
 
+  function currentConfig(): Bootstrap {
+    return context.liveConfig?.current ?? context.bootstrap;
+  }
+
   const credentials =
     context.credentials ??
     createMailboxCredentials({
@@ -147,7 +155,7 @@ export async function startWatcherRole(
       prefix: env.POSTROOM_QUEUE_PREFIX,
       secrets: context.secrets,
       logger,
-      bootstrap: () => context.bootstrap,
+      bootstrap: currentConfig,
       skewMs: options.tokenSkewMs,
     });
 
@@ -182,8 +190,8 @@ export async function startWatcherRole(
   }
 
   function imapConfig(mailbox: MailboxRecord) {
-    return context.bootstrap.accounts
-      .find((account) => account.id === mailbox.account_id)
+    return currentConfig()
+      .accounts.find((account) => account.id === mailbox.account_id)
       ?.mailboxes.find((m) => m.id === mailbox.key)?.imap;
   }
 
@@ -269,10 +277,30 @@ export async function startWatcherRole(
       });
     },
   );
+  // SIGHUP: a mailbox whose settings changed reconnects with the stored record as now applied.
+  const stopReloads = context.liveConfig?.onChange((next, previous) => {
+    for (const [accountId, key] of changedMailboxes(next, previous)) {
+      const mailboxId = mailboxIdFor(accountId, key);
+      credentials.forget(mailboxId);
+      void store.mailboxes
+        .getByKey(accountId, key)
+        .then((fresh) =>
+          supervisor.restart(mailboxId, fresh ? { ...fresh, id: fresh._id } : undefined),
+        )
+        .then((restarted) => {
+          if (restarted)
+            logger.info({ mailbox_id: mailboxId }, 'reconnected with the reloaded config');
+        })
+        .catch((error: unknown) =>
+          logger.error({ err: error, mailbox_id: mailboxId }, 'could not reconnect the mailbox'),
+        );
+    }
+  });
   return [
     {
       name: 'watchers',
       stop: async () => {
+        stopReloads?.();
         await stopListening();
         await supervisor.stop();
       },

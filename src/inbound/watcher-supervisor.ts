@@ -83,9 +83,9 @@ export class WatcherSupervisor<M extends { id: string }> {
    * Stop the mailbox's watcher and start a new one under the same lease (new
    * credentials or settings); false when this process does not watch it.
    */
-  async restart(mailboxId: string): Promise<boolean> {
+  async restart(mailboxId: string, replacement?: M): Promise<boolean> {
     const entry = this.held.get(mailboxId);
-    const mailbox = this.options.mailboxes.find((m) => m.id === mailboxId);
+    const mailbox = replacement ?? this.options.mailboxes.find((m) => m.id === mailboxId);
     if (!entry || !mailbox || this.stopped) return false;
     await this.stopWatcher(mailboxId, entry.watcher);
     // The lease may have gone while the old watcher stopped: then the new owner starts its own.

@@ -78,7 +78,7 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
           prefix: env.POSTROOM_QUEUE_PREFIX,
           secrets: context.secrets,
           logger,
-          bootstrap: () => context.bootstrap,
+          bootstrap: () => context.liveConfig.current,
         }),
         redis,
         prefix: env.POSTROOM_QUEUE_PREFIX,
