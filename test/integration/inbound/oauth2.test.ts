@@ -6,7 +6,10 @@
 // auth_failed with its breaker open, and reconnects after PATCH.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mongoose from 'mongoose';
 import { createMailboxCredentials } from '../../../src/credentials/mailbox-credentials.ts';
@@ -122,6 +125,7 @@ async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
 }
 
 const user = imapUserNames.userFor('oauth');
+const salesUser = imapUserNames.userFor('sales');
 const auth = new FakeAuthServer(user);
 let dovecot: DovecotServer;
 let smtp: SmtpTestServer;
@@ -181,6 +185,13 @@ async function waitRefreshDue(): Promise<void> {
   });
 }
 
+const outbox = mkdtempSync(join(tmpdir(), 'postroom-oauth-outbox-'));
+
+async function mailboxById(id: string): Promise<Json> {
+  const page = await runtime.json<Json>('/v1/admin/mailboxes');
+  return (page.data as Json[]).find((m) => m.id === id) as Json;
+}
+
 before(async () => {
   await auth.start();
   initialRefreshToken = auth.grant();
@@ -212,6 +223,18 @@ before(async () => {
         },
         agents: ['drafter'],
       },
+      {
+        id: 'sales',
+        address: 'sales@acme.test',
+        imap: {
+          host: dovecot.host,
+          port: dovecot.port,
+          secure: false,
+          auth: { user: salesUser, pass: 'an-old-password' },
+          folder: 'INBOX',
+        },
+        outbox_folder: outbox,
+      },
     ]),
     { env: { POSTROOM_AUTH_RETRY_MS: '200', POSTROOM_AUTH_RETRY_MAX_MS: '800' } },
   );
@@ -227,6 +250,7 @@ after(async () => {
   await dovecot?.stop();
   await auth.stop();
   delete process.env[SECRET_ENV];
+  rmSync(outbox, { recursive: true, force: true });
 });
 
 describe('OAuth2 (XOAUTH2) mailboxes', () => {
@@ -351,5 +375,44 @@ describe('OAuth2 (XOAUTH2) mailboxes', () => {
       { what: 'the breaker to close' },
     );
     assert.equal(healthy.breaker.auth_failures, 0);
+  });
+
+  test('a new refresh token in the config, reloaded (SIGHUP), is used at once', async () => {
+    const path = runtime.context.env.POSTROOM_CONFIG ?? '';
+    const json = JSON.parse(readFileSync(path, 'utf8')) as Json;
+    const fresh = auth.grant();
+    json.accounts[0].mailboxes[0].oauth2.refresh_token = fresh;
+    writeFileSync(path, JSON.stringify(json));
+    await runtime.reload();
+    await waitUntil(async () => auth.refreshCalls.at(-1) === fresh, {
+      what: 'a refresh with the reloaded refresh token',
+    });
+    await deliverOneMail('After the reload');
+  });
+
+  test('a refused password: PATCH with the right one reconnects the mailbox', async () => {
+    await waitUntil(
+      async () => ((await mailboxById('sales')).sync.status === 'auth_failed' ? true : null),
+      { what: 'sales to show auth_failed' },
+    );
+    const patched = await runtime.request('/v1/admin/mailboxes/sales', {
+      method: 'PATCH',
+      body: JSON.stringify({ imap: { password: dovecot.password } }),
+    });
+    assert.equal(patched.status, 200, await patched.text());
+    const messageId = newMessageId('sales');
+    await appendMessage(dovecot, salesUser, buildMail({ messageId, to: 'sales@acme.test' }));
+    await conversationWith(messageId);
+    const listed = await mailboxById('sales');
+    assert.equal(listed.breaker.state, 'closed');
+    // Sealed, not in the clear, in MongoDB.
+    const connection = await mongoose.createConnection(runtime.mongoUri).asPromise();
+    try {
+      const doc = await connection.collection('mailboxes').findOne({ key: 'sales' });
+      assert.ok(doc?.credentials?.imap_pass?.sealed);
+      assert.ok(!JSON.stringify(doc).includes(dovecot.password));
+    } finally {
+      await connection.close();
+    }
   });
 });
