@@ -17,8 +17,9 @@ const LAYERS = [
   ['mail', 'queues', 'realtime', 'embedded-mongo'],
   ['store'],
   // The case's audit trail: what every change records on its way through;
-  // webhooks: the events every flow stage emits, and their signed delivery.
-  ['audit', 'webhooks'],
+  // webhooks: the events every flow stage emits, and their signed delivery;
+  // credentials: mailbox logins (passwords, OAuth2 tokens).
+  ['audit', 'webhooks', 'credentials'],
   ['delivery'],
   ['approval', 'agents', 'redaction', 'users'],
   ['inbound', 'maintenance'],

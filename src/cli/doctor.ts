@@ -64,8 +64,15 @@ export async function doctor(cli: CliContext, bootstrap: Bootstrap): Promise<Che
     if (account.mailboxes.length === 0) cli.out(`--    account ${account.id} has no mailboxes`);
     for (const mailbox of account.mailboxes) {
       const label = `${account.id}/${mailbox.id}`;
-      if (mailbox.imap) {
-        const imap = await probeImap(mailbox.imap, cli.logger);
+      if (mailbox.imap?.auth.oauth2) {
+        cli.out(
+          `--    ${label} IMAP logs in with OAuth2: the watcher checks it (GET /v1/admin/mailboxes)`,
+        );
+      } else if (mailbox.imap?.auth.pass !== undefined) {
+        const imap = await probeImap(
+          { ...mailbox.imap, auth: { user: mailbox.imap.auth.user, pass: mailbox.imap.auth.pass } },
+          cli.logger,
+        );
         report({
           what: `${label} IMAP ${mailbox.imap.host}:${mailbox.imap.port} ${mailbox.imap.folder}`,
           problem: imap.ok ? null : imap.problem,
@@ -79,7 +86,10 @@ export async function doctor(cli: CliContext, bootstrap: Bootstrap): Promise<Che
           host: mailbox.smtp.host,
           port: mailbox.smtp.port,
           secure: mailbox.smtp.secure,
-          auth: mailbox.smtp.auth ?? null,
+          auth:
+            mailbox.smtp.auth?.pass !== undefined
+              ? { user: mailbox.smtp.auth.user, pass: mailbox.smtp.auth.pass }
+              : null,
         });
         report({
           what: `${label} SMTP ${mailbox.smtp.host}:${mailbox.smtp.port}`,

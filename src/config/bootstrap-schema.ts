@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { TRIGGER_POLICIES } from '../conversations/enums.ts';
 import { canonicalAddress } from '../conversations/own-address.ts';
 import { DEFAULT_OPENAI_BASE_URL } from './model-urls.ts';
+import { OAUTH2_PROVIDERS, isLoopbackHost } from './oauth2-providers.ts';
 
 const PERMISSIONS = [
   'messaging:read',
@@ -90,12 +91,60 @@ function schemas(env: NodeJS.ProcessEnv) {
       }
     });
 
+  // A password, or `"oauth2": true` to log in with XOAUTH2 using the mailbox's `oauth2` block.
+  const auth = z
+    .object({
+      user: z.string().min(1),
+      pass: secret(env).optional(),
+      oauth2: z.boolean().optional(),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      if ((value.pass !== undefined) === (value.oauth2 === true)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'needs exactly one of "pass" or "oauth2": true',
+        });
+      }
+    });
+
+  // Provider presets (Google, Microsoft 365) or any token endpoint ("generic").
+  const oauth2 = z
+    .object({
+      provider: z.enum(OAUTH2_PROVIDERS),
+      client_id: z.string().min(1),
+      // Public clients (a desktop app registration) have none.
+      client_secret: secret(env).optional(),
+      refresh_token: secret(env),
+      // Microsoft 365: the directory (tenant) id or domain; "common" by default.
+      tenant: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain')
+        .optional(),
+      token_url: httpUrl.optional(),
+      scope: z.string().min(1).optional(),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      if (value.provider === 'generic' && !value.token_url) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['token_url'],
+          message: 'a generic OAuth2 provider needs its token_url',
+        });
+      }
+    });
+
   const imap = z
     .object({
       host,
       port,
       secure: z.boolean().default(false),
-      auth: z.object({ user: z.string().min(1), pass: secret(env) }).strict(),
+      // With secure: false, refuse to log in unless the server upgrades with STARTTLS.
+      require_tls: z.boolean().default(false),
+      // Credentials over an unencrypted connection to another machine: only when said so.
+      allow_plaintext_auth: z.boolean().default(false),
+      auth,
       folder: z.string().min(1).default('INBOX'),
       // Off by default: Postroom never changes mail on the server unless asked.
       mark_seen: z.boolean().default(false),
@@ -118,10 +167,9 @@ function schemas(env: NodeJS.ProcessEnv) {
       host,
       port,
       secure: z.boolean().default(false),
-      auth: z
-        .object({ user: z.string().min(1), pass: secret(env) })
-        .strict()
-        .optional(),
+      require_tls: z.boolean().default(false),
+      allow_plaintext_auth: z.boolean().default(false),
+      auth: auth.optional(),
       pool_size: z.number().int().min(1).max(50).default(5),
     })
     .strict();
@@ -159,9 +207,35 @@ function schemas(env: NodeJS.ProcessEnv) {
       outbox_folder: z.string().min(1).optional(),
       agents: z.array(id).default([]),
       delivery,
+      oauth2: oauth2.optional(),
     })
     .strict()
     .superRefine((value, ctx) => {
+      for (const channel of ['imap', 'smtp'] as const) {
+        const settings = value[channel];
+        if (!settings?.auth) continue;
+        if (settings.auth.oauth2 && !value.oauth2) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [channel, 'auth', 'oauth2'],
+            message:
+              'OAuth2 login needs the mailbox\'s "oauth2" settings (provider, client_id, refresh_token)',
+          });
+        }
+        // A password or token readable by anyone on the path: refused unless the operator says so.
+        if (
+          !settings.secure &&
+          !settings.require_tls &&
+          !settings.allow_plaintext_auth &&
+          !isLoopbackHost(settings.host)
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [channel, 'allow_plaintext_auth'],
+            message: `mailbox "${value.id}" would send its ${channel.toUpperCase()} credentials unencrypted to ${settings.host}: set "secure": true (TLS) or "require_tls": true (STARTTLS), or "allow_plaintext_auth": true to accept that`,
+          });
+        }
+      }
       if (Boolean(value.imap) === Boolean(value.drop_folder)) {
         ctx.addIssue({
           code: 'custom',

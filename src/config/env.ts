@@ -112,6 +112,10 @@ const envFields = z.object({
   // How long a mailbox lease lives without renewal: a process that dies is
   // replaced as its mailboxes' watcher within about this time plus a third.
   POSTROOM_MAILBOX_LEASE_TTL_MS: positiveMs.min(1000, 'must be at least 1000').default(15_000),
+  // The login breaker: the wait after a refused IMAP login (or OAuth2
+  // refresh), doubling with each refusal in a row up to the cap.
+  POSTROOM_AUTH_RETRY_MS: positiveMs.default(300_000),
+  POSTROOM_AUTH_RETRY_MAX_MS: positiveMs.default(3_600_000),
   // SIGTERM must end the process within 10 s; in-flight work gets this long.
   POSTROOM_SHUTDOWN_GRACE_MS: positiveMs.max(9000, 'must be at most 9000').default(8000),
   // Signs attachment download URLs. Unset: a random key kept in MongoDB, shared

@@ -77,7 +77,9 @@ export async function deliverMessage(
   const mailbox = mailboxKey
     ? await store.mailboxes.getByKey(message.account_id, mailboxKey)
     : null;
-  const route = mailbox ? outboundRoute(mailbox, deps.bootstrap) : null;
+  const route = mailbox
+    ? outboundRoute(mailbox, deps.bootstrap, await deps.credentials?.smtpAuth(mailbox))
+    : null;
   if (!mailbox || !route) {
     return refuse(deps, message, 'no_mailbox', `no outbound mailbox "${mailboxKey ?? ''}"`);
   }
@@ -103,7 +105,14 @@ async function deliverEmail(
   }
   const replyTo = replyToAddress(mailbox.address, conversation.email_thread?.reply_token ?? null);
   // Only SMTP can duplicate: a resent outbox file replaces the first.
-  const sent = route.kind === 'smtp' ? sentFolderRoute(mailbox, deps.bootstrap) : null;
+  const sent =
+    route.kind === 'smtp'
+      ? sentFolderRoute(
+          mailbox,
+          deps.bootstrap,
+          mailbox.imap && deps.credentials ? await deps.credentials.imapAuth(mailbox) : undefined,
+        )
+      : null;
   const copyTo: SentFolderRoute | null = sent?.append ? sent.route : null;
   const runLog = deps.logger.child({ message: prepared._id, mailbox: mailbox.key });
   const prior = await settlePriorAttempt(

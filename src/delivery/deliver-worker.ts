@@ -22,6 +22,10 @@ import { INFRA_BACKOFF_CAP_MS, INFRA_BACKOFF_JITTER, retryDelay } from './backof
 import { deliverMessage } from './deliver-message.ts';
 import type { DeliveryDeps } from './outcomes.ts';
 import { redisReceipts } from './receipts.ts';
+import { isLoopbackHost } from '../config/oauth2-providers.ts';
+import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
+import type { LiveConfig } from '../config/live-config.ts';
 
 // Sends mostly wait on remote servers; each mailbox's pool (pool_size,
 // default 5) bounds the connections, so a few more jobs than that per process
@@ -39,11 +43,28 @@ export interface DeliveryRoleDeps {
   redis: Redis;
   logger: Logger;
   metrics: DeliveryDeps['metrics'] & Pick<Metrics, 'jobsCompleted'>;
+  /** Opens API-given passwords and OAuth2 tokens kept in MongoDB. */
+  secrets: SecretBox;
+  liveConfig?: LiveConfig;
 }
 
 interface DeliveryRoleOptions {
   concurrency?: number;
   sendTimeoutMs?: number;
+}
+
+/** Mail (and a login) to another machine without TLS: allowed, but said at start. */
+function warnUnencryptedSmtp(bootstrap: Bootstrap, logger: Logger): void {
+  for (const account of bootstrap.accounts) {
+    for (const mailbox of account.mailboxes) {
+      const smtp = mailbox.smtp;
+      if (!smtp || smtp.secure || smtp.require_tls || isLoopbackHost(smtp.host)) continue;
+      logger.warn(
+        { mailbox: `${account.id}/${mailbox.id}`, host: smtp.host, port: smtp.port },
+        'SMTP connection without TLS ("secure": false, no "require_tls") to another machine: replies cross the network readable',
+      );
+    }
+  }
 }
 
 function startDeliveryWorker(
@@ -53,6 +74,7 @@ function startDeliveryWorker(
   const { env } = context;
   const outbound = createOutbound();
   const logger = context.logger.child({ component: 'delivery' });
+  warnUnencryptedSmtp(context.bootstrap, logger);
   const sentFolders = createSentFolders(logger.child({ component: 'sent-folder' }));
   const deps: DeliveryDeps = {
     store: context.store,
@@ -63,7 +85,18 @@ function startDeliveryWorker(
     publisher: webhookPublisher(redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX), {
       store: context.store,
     }),
-    bootstrap: context.bootstrap,
+    // Read at each use: a SIGHUP reload replaces it.
+    get bootstrap() {
+      return context.liveConfig?.current ?? context.bootstrap;
+    },
+    credentials: createMailboxCredentials({
+      store: context.store,
+      redis: context.redis,
+      prefix: env.POSTROOM_QUEUE_PREFIX,
+      secrets: context.secrets,
+      logger,
+      bootstrap: () => context.liveConfig?.current ?? context.bootstrap,
+    }),
     logger,
     sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
   };

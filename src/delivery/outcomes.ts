@@ -2,6 +2,7 @@
 // (with its alert), canceled. Shared by deliver-message.ts and its steps.
 import { change, recordAudit } from '../audit/recorder.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import type { MailboxCredentials } from '../credentials/mailbox-credentials.ts';
 import type { Outbound } from '../mail/smtp/types.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Publisher } from '../realtime/events.ts';
@@ -16,6 +17,8 @@ export interface DeliveryDeps extends SentFolderDeps {
   receipts: Receipts;
   publisher: Publisher;
   bootstrap: Bootstrap;
+  /** Resolves the SMTP and IMAP logins (API-given passwords, OAuth2 tokens); absent: the config's passwords. */
+  credentials?: MailboxCredentials;
   logger: Logger;
   /**
    * Deadline of one send. Past it the attempt is aborted and counted as a

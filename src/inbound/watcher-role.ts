@@ -2,9 +2,19 @@
 // each by exactly one process at a time (a Redis lease per mailbox), and hand
 // every message to the `mail.ingest` queue.
 import { startMailboxWatcher } from '../mail/imap/mailbox-watcher.ts';
+import type { BackoffSettings } from '../mail/imap/backoff.ts';
 import type { WatcherSink } from '../mail/imap/types.ts';
+import { onCredentialsChanged } from '../credentials/changes.ts';
+import {
+  createMailboxCredentials,
+  type MailboxCredentials,
+} from '../credentials/mailbox-credentials.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 import type { Redis } from 'ioredis';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import { changedMailboxes, type LiveConfig } from '../config/live-config.ts';
+import { mailboxIdFor } from '../store/index.ts';
 import type { Env } from '../config/env.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
@@ -21,6 +31,18 @@ export interface WatcherRoleOptions {
   leaseTtlMs?: number;
   reconcileIntervalMs?: number;
   dropPollIntervalMs?: number;
+  /** Login backoff and breaker timing (tests shorten it); defaults in mail/imap/backoff.ts. */
+  backoff?: Partial<BackoffSettings>;
+  /** Refresh OAuth2 access tokens this long before they expire (default 5 min). */
+  tokenSkewMs?: number;
+}
+
+/** A mailbox could not log in (refused password, or a refused OAuth2 refresh token). */
+interface MailboxAuthFailure {
+  account_id: string;
+  mailbox_id: string;
+  reason: string;
+  failed_at: Date;
 }
 
 /** What the watcher role takes from the process (runtime/roles.ts passes its context). */
@@ -31,6 +53,18 @@ export interface WatcherRoleDeps {
   queues: Queues;
   redis: Redis;
   logger: Logger;
+  /** Opens API-given passwords and OAuth2 tokens kept in MongoDB. */
+  secrets: SecretBox;
+  metrics?: Pick<Metrics, 'mailboxAuthFailures'>;
+  /**
+   * The hook point for `mailbox.auth_failed` (webhooks): called once when a
+   * mailbox starts failing to log in, after the alert is logged.
+   */
+  onAuthFailed?: (failure: MailboxAuthFailure) => void;
+  /** The config after SIGHUP reloads; without it, `bootstrap` as it is. */
+  liveConfig?: LiveConfig;
+  /** Credentials shared with the rest of the process; made here when absent. */
+  credentials?: MailboxCredentials;
 }
 
 export async function startWatcherRole(
@@ -118,17 +152,56 @@ export async function startWatcherRole(
     };
   }
 
-  function imapPassword(mailbox: MailboxRecord): string {
-    const config = context.bootstrap.accounts
-      .find((account) => account.id === mailbox.account_id)
-      ?.mailboxes.find((m) => m.id === mailbox.key);
-    const pass = config?.imap?.auth.pass;
-    // Passwords live only in the bootstrap config, never in MongoDB.
-    if (!pass)
-      throw new Error(
-        `no IMAP password for mailbox ${mailbox.account_id}/${mailbox.key} in POSTROOM_CONFIG`,
+  function currentConfig(): Bootstrap {
+    return context.liveConfig?.current ?? context.bootstrap;
+  }
+
+  const credentials =
+    context.credentials ??
+    createMailboxCredentials({
+      store,
+      redis: context.redis,
+      prefix: env.POSTROOM_QUEUE_PREFIX,
+      secrets: context.secrets,
+      logger,
+      bootstrap: currentConfig,
+      skewMs: options.tokenSkewMs,
+    });
+
+  function breakerListener(mailbox: MailboxRecord, log: Logger) {
+    const label = `${mailbox.account_id}/${mailbox.key}`;
+    context.metrics?.mailboxAuthFailures.set({ mailbox: label }, 0);
+    return (breaker: { state: 'closed' | 'open'; failures: number; retry_at: Date | null }) => {
+      context.metrics?.mailboxAuthFailures.set({ mailbox: label }, breaker.failures);
+      store.mailboxes
+        .updateSync(mailbox.account_id, mailbox.key, {
+          breaker: breaker.state,
+          auth_failures: breaker.failures,
+          retry_at: breaker.retry_at,
+        })
+        .catch((error: unknown) => log.warn({ err: error }, 'could not record the login breaker'));
+    };
+  }
+
+  function authFailed(mailbox: MailboxRecord, log: Logger) {
+    return (reason: string) => {
+      log.error(
+        { alert: 'mailbox_auth_failed', reason },
+        'ALERT: the mailbox cannot log in; fix its credentials (PATCH /v1/admin/mailboxes/{id} or the config and SIGHUP)',
       );
-    return pass;
+      context.onAuthFailed?.({
+        account_id: mailbox.account_id,
+        mailbox_id: mailbox.key,
+        reason,
+        failed_at: new Date(),
+      });
+    };
+  }
+
+  function imapConfig(mailbox: MailboxRecord) {
+    return currentConfig()
+      .accounts.find((account) => account.id === mailbox.account_id)
+      ?.mailboxes.find((m) => m.id === mailbox.key)?.imap;
   }
 
   function createWatcher(mailbox: MailboxRecord): SupervisedWatcher {
@@ -136,7 +209,16 @@ export async function startWatcherRole(
     if (mailbox.kind === 'imap' && mailbox.imap) {
       return startMailboxWatcher({
         mailboxId: mailbox._id,
-        imap: { ...mailbox.imap, auth: { user: mailbox.imap.user, pass: imapPassword(mailbox) } },
+        imap: {
+          ...mailbox.imap,
+          require_tls: imapConfig(mailbox)?.require_tls === true,
+          // Placeholder until login() answers: every connection asks it first.
+          auth: { user: mailbox.imap.user, pass: '' },
+        },
+        login: (rejected) => credentials.imapAuth(mailbox, { rejected }),
+        onAuthFailed: authFailed(mailbox, log),
+        onBreaker: breakerListener(mailbox, log),
+        backoff: options.backoff,
         sink: imapSink(mailbox),
         logger: log,
         reconcileIntervalMs: options.reconcileIntervalMs,
@@ -192,5 +274,45 @@ export async function startWatcherRole(
     { mailboxes: mailboxes.map((m) => `${m.account_id}/${m.key}`) },
     'watching mailboxes',
   );
-  return [{ name: 'watchers', stop: () => supervisor.stop() }];
+  // New credentials (PATCH, SIGHUP): the process holding the mailbox reconnects it now.
+  const stopListening = await onCredentialsChanged(
+    context.redis,
+    env.POSTROOM_QUEUE_PREFIX,
+    logger,
+    (mailboxId) => {
+      credentials.forget(mailboxId);
+      void supervisor.restart(mailboxId).then((restarted) => {
+        if (restarted) logger.info({ mailbox_id: mailboxId }, 'reconnected with new credentials');
+      });
+    },
+  );
+  // SIGHUP: a mailbox whose settings changed reconnects with the stored record as now applied.
+  const stopReloads = context.liveConfig?.onChange((next, previous) => {
+    for (const [accountId, key] of changedMailboxes(next, previous)) {
+      const mailboxId = mailboxIdFor(accountId, key);
+      credentials.forget(mailboxId);
+      void store.mailboxes
+        .getByKey(accountId, key)
+        .then((fresh) =>
+          supervisor.restart(mailboxId, fresh ? { ...fresh, id: fresh._id } : undefined),
+        )
+        .then((restarted) => {
+          if (restarted)
+            logger.info({ mailbox_id: mailboxId }, 'reconnected with the reloaded config');
+        })
+        .catch((error: unknown) =>
+          logger.error({ err: error, mailbox_id: mailboxId }, 'could not reconnect the mailbox'),
+        );
+    }
+  });
+  return [
+    {
+      name: 'watchers',
+      stop: async () => {
+        stopReloads?.();
+        await stopListening();
+        await supervisor.stop();
+      },
+    },
+  ];
 }

@@ -79,6 +79,32 @@ export class WatcherSupervisor<M extends { id: string }> {
     await Promise.all(this.stopping);
   }
 
+  /**
+   * Stop the mailbox's watcher and start a new one under the same lease (new
+   * credentials or settings); false when this process does not watch it.
+   */
+  async restart(mailboxId: string, replacement?: M): Promise<boolean> {
+    const entry = this.held.get(mailboxId);
+    const mailbox = replacement ?? this.options.mailboxes.find((m) => m.id === mailboxId);
+    if (!entry || !mailbox || this.stopped) return false;
+    await this.stopWatcher(mailboxId, entry.watcher);
+    // The lease may have gone while the old watcher stopped: then the new owner starts its own.
+    if (this.held.get(mailboxId) !== entry || this.stopped || !entry.lease.held) return false;
+    try {
+      entry.watcher = this.options.createWatcher(mailbox);
+    } catch (error) {
+      this.log.error(
+        { err: error, mailbox_id: mailboxId },
+        'could not restart the mailbox watcher',
+      );
+      this.held.delete(mailboxId);
+      await entry.lease.release();
+      return false;
+    }
+    this.log.info({ mailbox_id: mailboxId }, 'mailbox watcher restarted');
+    return true;
+  }
+
   private runTick(): void {
     // A slow Redis must not stack ticks up.
     if (this.ticking || this.stopped) return;

@@ -1,7 +1,7 @@
 // Prometheus metrics: process defaults, HTTP request timings, job and delivery
 // counters. The registry is created per process (not the global one), so tests
 // can build many apps. The HTTP side (hook and /metrics) is api/metrics-route.ts.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -13,6 +13,8 @@ export interface Metrics {
   deliveryResends: Counter<'reason'>;
   /** Copies of sent replies filed by Postroom (append_sent): appended | present | failed | paused. */
   deliverySentCopies: Counter<'result'>;
+  /** The login circuit breaker per mailbox: refused logins in a row (0: closed). */
+  mailboxAuthFailures: Gauge<'mailbox'>;
 }
 
 export function createMetrics(): Metrics {
@@ -49,6 +51,12 @@ export function createMetrics(): Metrics {
       name: 'postroom_delivery_sent_copies_total',
       help: 'Copies of sent replies appended to the Sent folder (append_sent), by result',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    mailboxAuthFailures: new Gauge({
+      name: 'postroom_mailbox_auth_failures',
+      help: 'Refused logins in a row per mailbox (IMAP or OAuth2 refresh); above 0 the login breaker is open',
+      labelNames: ['mailbox'],
       registers: [registry],
     }),
   };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
 import { storeAuthenticator } from '../api/principal.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
+import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
@@ -71,7 +72,19 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
         outbound: context.outbound.guard,
         secrets: context.secrets,
       }),
-      adminInboundRoutes(store),
+      adminInboundRoutes(store, {
+        credentials: createMailboxCredentials({
+          store,
+          redis,
+          prefix: env.POSTROOM_QUEUE_PREFIX,
+          secrets: context.secrets,
+          logger,
+          bootstrap: () => context.liveConfig.current,
+        }),
+        redis,
+        prefix: env.POSTROOM_QUEUE_PREFIX,
+        logger,
+      }),
       userAdminRoutes(store),
       webhookAdminRoutes({ store, outbound: context.outbound.guard, secrets: context.secrets }),
     ],

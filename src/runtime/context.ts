@@ -4,6 +4,7 @@
 import type { Metrics } from '../platform/metrics.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
+import type { LiveConfig } from '../config/live-config.ts';
 import type { FetchLike } from '../platform/guarded-fetch.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { AddressGuard } from '../platform/outbound-guard.ts';
@@ -15,6 +16,8 @@ import type { Redis } from 'ioredis';
 export interface RuntimeContext {
   env: Env;
   bootstrap: Bootstrap;
+  /** The config as of the last SIGHUP reload (`bootstrap` is the one at start). */
+  liveConfig: LiveConfig;
   logger: Logger;
   store: Store;
   queues: Queues;

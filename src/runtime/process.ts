@@ -73,6 +73,14 @@ export async function runProcess(roles?: readonly Role[]): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // SIGHUP: reload POSTROOM_CONFIG; a bad file is refused and the running config stays.
+  process.on('SIGHUP', () => {
+    if (shuttingDown) return;
+    logger.info('SIGHUP: reloading the configuration');
+    running.reload().catch((error: unknown) => {
+      logger.error({ err: error }, 'SIGHUP: the configuration was not reloaded');
+    });
+  });
 }
 
 /** Flush the log on the way out; a destination that cannot flush must not change the exit code. */

@@ -18,7 +18,16 @@ type RoleStarter = (context: RuntimeContext) => Promise<readonly Stoppable[]>;
 const ROLE_STARTERS: Record<Role, RoleStarter> = {
   api: startApiRole,
   watcher: (context) =>
-    startWatcherRole(context, { leaseTtlMs: context.env.POSTROOM_MAILBOX_LEASE_TTL_MS }),
+    startWatcherRole(context, {
+      leaseTtlMs: context.env.POSTROOM_MAILBOX_LEASE_TTL_MS,
+      backoff: {
+        authFailureMs: context.env.POSTROOM_AUTH_RETRY_MS,
+        authFailureMaxMs: Math.max(
+          context.env.POSTROOM_AUTH_RETRY_MS,
+          context.env.POSTROOM_AUTH_RETRY_MAX_MS,
+        ),
+      },
+    }),
   ingest: async (context) => startIngestWorker(context),
   agent: async (context) => startAgentWorker(context),
   delivery: async (context) => startDeliveryRole(context),

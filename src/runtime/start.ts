@@ -3,6 +3,7 @@
 // Nothing connects at import time; workers/ entry points call this.
 import type { Env } from '../config/env.ts';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
+import { changedMailboxes, LiveConfig } from '../config/live-config.ts';
 import { loadBootstrap } from '../config/load-bootstrap.ts';
 import { checkOperatorKeys } from '../config/operator-keys.ts';
 import { createMetrics } from '../platform/metrics.ts';
@@ -23,6 +24,12 @@ import { applyWebhookBootstrap } from '../webhooks/bootstrap.ts';
 export interface Running {
   context: RuntimeContext;
   stop(): Promise<void>;
+  /**
+   * Read POSTROOM_CONFIG again (SIGHUP): a valid file is applied and replaces
+   * the config, and changed mailboxes reconnect; an invalid one is refused
+   * (the error names the setting) and the running config stays.
+   */
+  reload(): Promise<void>;
 }
 
 export async function startPostroom(env: Env, logger: Logger): Promise<Running> {
@@ -68,6 +75,7 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     const context: RuntimeContext = {
       env,
       bootstrap,
+      liveConfig: new LiveConfig(bootstrap),
       logger,
       store,
       queues,
@@ -81,7 +89,25 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     // what each role returns (runtime/roles.ts); the last registered stops first.
     await startRoles(env.POSTROOM_ROLES, context, (part) => shutdown.add(part.name, part.stop));
     logger.info({ roles: env.POSTROOM_ROLES }, 'postroom started');
-    return { context, stop: () => shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS) };
+    const configPath = env.POSTROOM_CONFIG;
+    return {
+      context,
+      stop: () => shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS),
+      async reload() {
+        if (!configPath) {
+          logger.warn('SIGHUP: POSTROOM_CONFIG is not set, nothing to reload');
+          return;
+        }
+        const next = await loadBootstrap(configPath);
+        await applyBootstrap(store, next, logger.child({ component: 'bootstrap' }));
+        const changed = changedMailboxes(next, context.liveConfig.current);
+        context.liveConfig.replace(next);
+        logger.info(
+          { changed_mailboxes: changed.map(([account, mailbox]) => `${account}/${mailbox}`) },
+          'configuration reloaded',
+        );
+      },
+    };
   } catch (error) {
     await shutdown.run(env.POSTROOM_SHUTDOWN_GRACE_MS);
     throw error;

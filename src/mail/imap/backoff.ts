@@ -15,17 +15,23 @@
 // - authFailureMs 5 min (+ up to 10 % jitter): a rejected password does not fix
 //   itself in seconds, and hammering LOGIN gets accounts locked by providers
 //   (Gmail, Microsoft 365 both throttle or block repeated failed logins).
+// - The login circuit breaker: each further refusal in a row doubles that wait
+//   (5, 10, 20, 40 min) up to authFailureMaxMs 1 h, so a mailbox whose password
+//   or refresh token is gone costs a handful of attempts an hour, not hundreds a
+//   day; new credentials (PATCH or SIGHUP) reconnect at once instead.
 
 export interface BackoffSettings {
   baseMs: number;
   maxMs: number;
   authFailureMs: number;
+  authFailureMaxMs: number;
 }
 
 export const DEFAULT_BACKOFF: Readonly<BackoffSettings> = Object.freeze({
   baseMs: 1_000,
   maxMs: 5 * 60_000,
   authFailureMs: 5 * 60_000,
+  authFailureMaxMs: 60 * 60_000,
 });
 
 const AUTH_JITTER = 0.1;
@@ -48,6 +54,17 @@ export function authRetryDelay(authFailureMs: number, random: () => number = Mat
   return Math.floor(authFailureMs * (1 + AUTH_JITTER * random()));
 }
 
+/** The breaker's wait after `failures` refused logins in a row (1 = the first). */
+export function authBreakerDelay(
+  failures: number,
+  settings: Pick<BackoffSettings, 'authFailureMs' | 'authFailureMaxMs'>,
+  random: () => number = Math.random,
+): number {
+  const exponent = Math.min(Math.max(0, Math.floor(failures) - 1), MAX_EXPONENT);
+  const base = Math.min(settings.authFailureMaxMs, settings.authFailureMs * 2 ** exponent);
+  return authRetryDelay(base, random);
+}
+
 export function resolveBackoff(partial: Partial<BackoffSettings> | undefined): BackoffSettings {
   const settings = { ...DEFAULT_BACKOFF, ...partial };
   for (const [name, value] of Object.entries(settings)) {
@@ -57,6 +74,13 @@ export function resolveBackoff(partial: Partial<BackoffSettings> | undefined): B
   }
   if (settings.maxMs < settings.baseMs) {
     throw new RangeError('backoff.maxMs must not be below backoff.baseMs');
+  }
+  if (settings.authFailureMaxMs < settings.authFailureMs) {
+    // Only a longer first wait than the default cap was asked for: no doubling then.
+    if (partial?.authFailureMaxMs !== undefined) {
+      throw new RangeError('backoff.authFailureMaxMs must not be below backoff.authFailureMs');
+    }
+    settings.authFailureMaxMs = settings.authFailureMs;
   }
   return settings;
 }

@@ -26,7 +26,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 
 /** A client not yet connected; its log lines and imapflow's carry `connectionId`. */
 export function createImapClient(
-  imap: Pick<ImapSettings, 'host' | 'port' | 'secure' | 'auth'>,
+  imap: Pick<ImapSettings, 'host' | 'port' | 'secure' | 'auth' | 'require_tls'>,
   connectionId: string,
   log: Logger,
 ): ImapFlow {
@@ -34,7 +34,13 @@ export function createImapClient(
     host: imap.host,
     port: imap.port,
     secure: imap.secure,
-    auth: { user: imap.auth.user, pass: imap.auth.pass },
+    // XOAUTH2 when given an access token (imapflow picks the SASL mechanism from the shape).
+    auth:
+      'accessToken' in imap.auth
+        ? { user: imap.auth.user, accessToken: imap.auth.accessToken }
+        : { user: imap.auth.user, pass: imap.auth.pass },
+    // require_tls: no login unless STARTTLS succeeds (imapflow otherwise falls back to plain).
+    ...(imap.require_tls && !imap.secure ? { doSTARTTLS: true } : {}),
     id: connectionId,
     logger: imapflowLogger(log),
     clientInfo: { name: 'Postroom' },

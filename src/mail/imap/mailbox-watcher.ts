@@ -7,12 +7,18 @@
 import { randomBytes } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from '../../platform/logger.ts';
-import { authRetryDelay, reconnectDelay } from './backoff.ts';
+import { authBreakerDelay, reconnectDelay } from './backoff.ts';
 import { nextState, type ConnectionEvent, type ConnectionState } from './connection-state.ts';
 import { closeImapClient, createImapClient, withTimeout } from './imap-connection.ts';
 import { ConnectionLostError, SinkError, classifyFailure, describeError } from './imap-errors.ts';
 import { PassWaiters } from './pass-waiters.ts';
-import type { MailboxWatcher, MailboxWatcherOptions, WatcherStatus } from './types.ts';
+import { isLoopbackHost } from '../../config/oauth2-providers.ts';
+import type {
+  BreakerState,
+  MailboxWatcher,
+  MailboxWatcherOptions,
+  WatcherStatus,
+} from './types.ts';
 import { runSyncPass } from './uid-sync.ts';
 import { Wakeup } from './wakeup.ts';
 import { resolveWatcherSettings, type WatcherSettings } from './watcher-settings.ts';
@@ -48,6 +54,12 @@ class ImapMailboxWatcher implements MailboxWatcher {
   /** Passes in a row the sink cut short, for the in-session retry delay. */
   private sinkFailures = 0;
   private passesStarted = 0;
+  /** Logins refused in a row: the breaker's count (reset by a healthy session). */
+  private authFailures = 0;
+  /** The server refused the last login: ask for a new access token. */
+  private loginRejected = false;
+  /** The breaker's state was told at least once by this watcher. */
+  private breakerTold = false;
   private lastStatus: string | null = null;
 
   private stopRequested = false;
@@ -66,8 +78,14 @@ class ImapMailboxWatcher implements MailboxWatcher {
   }
 
   start(): void {
-    const { host, port, folder } = this.options.imap;
+    const { host, port, folder, secure, require_tls } = this.options.imap;
     this.log.info({ host, port, folder }, 'IMAP watcher starting');
+    if (!secure && !require_tls && !isLoopbackHost(host)) {
+      this.log.warn(
+        { host, port },
+        'IMAP connection without TLS ("secure": false, no "require_tls") to another machine: mail and credentials cross the network readable',
+      );
+    }
     this.loop = this.run().catch((error: unknown) => {
       // run() handles every failure itself; reaching this is a bug worth a loud line.
       this.log.error({ err: error }, 'IMAP watcher loop crashed');
@@ -152,7 +170,16 @@ class ImapMailboxWatcher implements MailboxWatcher {
     this.wakeup.clear();
     this.transition('connect');
     await this.status('connecting');
-    const client = createImapClient(imap, this.connectionId(), log);
+    let auth = imap.auth;
+    if (this.options.login) {
+      try {
+        auth = await this.options.login(this.loginRejected);
+      } catch (error) {
+        this.transition('lost');
+        return this.stopRequested ? null : error;
+      }
+    }
+    const client = createImapClient({ ...imap, auth }, this.connectionId(), log);
     this.client = client;
     client.on('close', () => this.wakeup.ring());
     client.on('exists', (event) => {
@@ -172,7 +199,16 @@ class ImapMailboxWatcher implements MailboxWatcher {
         const passNumber = this.passesStarted + 1;
         const sinkFailure = await this.pass(client);
         // Healthy: logged in, folder open, a pass went through. The backoff starts over.
-        if (first) this.failures = 0;
+        if (first) {
+          this.failures = 0;
+          this.loginRejected = false;
+          // Told once per watcher too: one started after new credentials replaces an open breaker.
+          if (this.authFailures > 0 || !this.breakerTold) {
+            if (this.authFailures > 0) this.log.info('IMAP login works again: breaker closed');
+            this.authFailures = 0;
+            this.breaker({ state: 'closed', failures: 0, retry_at: null });
+          }
+        }
         if (this.stopRequested) return null;
         this.transition('synced');
         this.waiters.settle(sinkFailure, passNumber);
@@ -246,9 +282,20 @@ class ImapMailboxWatcher implements MailboxWatcher {
     const reason = describeError(failure);
     this.waiters.settle(failure instanceof Error ? failure : new Error(reason));
     if (classifyFailure(failure) === 'auth') {
-      const delay = authRetryDelay(this.settings.backoff.authFailureMs);
-      this.log.error({ reason, retry_in_ms: delay }, 'IMAP login refused: check the credentials');
+      this.authFailures += 1;
+      this.loginRejected = true;
+      const delay = authBreakerDelay(this.authFailures, this.settings.backoff);
+      this.log.error(
+        { reason, failures: this.authFailures, retry_in_ms: delay, alert: 'mailbox_auth_failed' },
+        'IMAP login refused: check the credentials (breaker open)',
+      );
       await this.status('auth_failed', reason);
+      this.breaker({
+        state: 'open',
+        failures: this.authFailures,
+        retry_at: new Date(Date.now() + delay),
+      });
+      if (this.authFailures === 1) this.hook(() => this.options.onAuthFailed?.(reason));
       return delay;
     }
     const delay = reconnectDelay(this.failures, this.settings.backoff);
@@ -259,6 +306,21 @@ class ImapMailboxWatcher implements MailboxWatcher {
     );
     await this.status('error', reason);
     return delay;
+  }
+
+  private breaker(state: BreakerState): void {
+    this.breakerTold = true;
+    this.hook(() => this.options.onBreaker?.(state));
+  }
+
+  /** A listener's failure is logged: it must not stop the mail. */
+  private hook(call: () => void): void {
+    if (this.abandoned) return;
+    try {
+      call();
+    } catch (error) {
+      this.log.warn({ err: error }, 'a watcher listener failed');
+    }
   }
 
   private startIdle(client: ImapFlow): void {

@@ -53,7 +53,7 @@ export function createSentConnections(logger: Logger): SentConnections {
       route.port,
       route.secure,
       route.auth.user,
-      route.auth.pass,
+      'pass' in route.auth ? route.auth.pass : route.auth.accessToken,
       route.folder,
     ]);
     const existing = slots.get(route.key);

@@ -1,5 +1,6 @@
 // Delivery's contract with a mailbox's Sent folder, in plain TypeScript (no
 // imapflow types), so src/delivery can name them without the IMAP client.
+import type { MailAuth } from './types.ts';
 
 export interface SentFolderRoute {
   /** Connection identity: one connection per mailbox and process. */
@@ -7,7 +8,8 @@ export interface SentFolderRoute {
   host: string;
   port: number;
   secure: boolean;
-  auth: { user: string; pass: string };
+  require_tls?: boolean;
+  auth: MailAuth;
   /** The folder's path; null: the one the server marks \Sent (SPECIAL-USE). */
   folder: string | null;
 }

@@ -48,11 +48,16 @@ export interface WatcherSink {
   skipped?(message: SkippedImapMessage): Promise<void>;
 }
 
+/** A login: a password, or an OAuth2 access token (SASL XOAUTH2). */
+export type MailAuth = { user: string; pass: string } | { user: string; accessToken: string };
+
 export interface ImapSettings {
   host: string;
   port: number;
   secure: boolean;
-  auth: { user: string; pass: string };
+  /** With secure: false, refuse to go on unless the server upgrades with STARTTLS. */
+  require_tls?: boolean;
+  auth: MailAuth;
   folder: string;
   /** Set \Seen on a message once it is handed over; otherwise the folder is opened read-only. */
   mark_seen: boolean;
@@ -63,9 +68,29 @@ export interface ImapSettings {
   history_days: number | null;
 }
 
+/** The login circuit breaker, for the admin API and metrics. */
+export interface BreakerState {
+  state: 'closed' | 'open';
+  /** Refused logins in a row. */
+  failures: number;
+  /** When the next login is tried (open only). */
+  retry_at: Date | null;
+}
+
 export interface MailboxWatcherOptions {
   mailboxId: string;
   imap: ImapSettings;
+  /**
+   * Where each connection gets its login (an OAuth2 access token is refreshed
+   * before it expires); `rejected`: the server refused the last one. An error
+   * with `authenticationFailed: true` counts as refused credentials. Without
+   * it, `imap.auth` is used as it is.
+   */
+  login?: (rejected: boolean) => Promise<MailAuth>;
+  /** The first refused login after a healthy time (one call per outage, not per retry). */
+  onAuthFailed?: (reason: string) => void;
+  /** The breaker opened or closed, or its retry moved. */
+  onBreaker?: (breaker: BreakerState) => void;
   sink: WatcherSink;
   logger: Logger;
   /** A reconcile pass by UID this often, for anything IDLE missed. Default 60 s. */

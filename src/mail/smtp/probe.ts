@@ -1,6 +1,7 @@
 // One look at a mailbox's SMTP server, for `postroom doctor`: connect, greet,
 // log in when credentials are set, and quit without sending anything.
 import nodemailer from 'nodemailer';
+import { nodemailerAuth } from './smtp-pools.ts';
 import type { OutboundRoute } from './types.ts';
 
 type SmtpRoute = Extract<OutboundRoute, { kind: 'smtp' }>;
@@ -14,7 +15,7 @@ export async function probeSmtp(
     host: route.host,
     port: route.port,
     secure: route.secure,
-    ...(route.auth ? { auth: { user: route.auth.user, pass: route.auth.pass } } : {}),
+    ...(route.auth ? { auth: nodemailerAuth(route.auth) } : {}),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000,

@@ -8,6 +8,7 @@ import nodemailer, {
 } from 'nodemailer';
 import { mailOptions } from './compose.ts';
 import { RecipientsRejectedError } from './send-errors.ts';
+import type { MailAuth } from '../imap/types.ts';
 import type { OutboundMail, OutboundRoute, SendReceipt } from './types.ts';
 
 type SmtpRoute = Extract<OutboundRoute, { kind: 'smtp' }>;
@@ -25,6 +26,13 @@ export interface SmtpPools {
   close(): void;
 }
 
+/** nodemailer logs in with XOAUTH2 given `type: 'OAuth2'` and a ready access token (it refreshes nothing). */
+export function nodemailerAuth(auth: MailAuth) {
+  return 'accessToken' in auth
+    ? { type: 'OAuth2' as const, user: auth.user, accessToken: auth.accessToken }
+    : { user: auth.user, pass: auth.pass };
+}
+
 export function createSmtpPools(): SmtpPools {
   const pools = new Map<string, { fingerprint: string; pool: Pool }>();
 
@@ -35,7 +43,8 @@ export function createSmtpPools(): SmtpPools {
       route.port,
       route.secure,
       route.auth?.user,
-      route.auth?.pass,
+      route.auth && ('pass' in route.auth ? route.auth.pass : route.auth.accessToken),
+      route.requireTls,
       route.poolSize,
     ]);
     const existing = pools.get(route.key);
@@ -46,7 +55,8 @@ export function createSmtpPools(): SmtpPools {
       host: route.host,
       port: route.port,
       secure: route.secure,
-      ...(route.auth ? { auth: { user: route.auth.user, pass: route.auth.pass } } : {}),
+      ...(route.auth ? { auth: nodemailerAuth(route.auth) } : {}),
+      ...(route.requireTls && !route.secure ? { requireTLS: true } : {}),
       maxConnections: route.poolSize,
       // The pool would otherwise resend a message on its own when a connection
       // drops mid-send (5 times by default): each attempt must be exactly one

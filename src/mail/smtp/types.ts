@@ -1,6 +1,7 @@
 // What the mail adapter needs to send one message, in Postroom's terms (no
 // nodemailer types leak out of this folder). Message ids are bare (no angle
 // brackets), as stored.
+import type { MailAuth } from '../imap/types.ts';
 
 export interface MailAddress {
   name: string | null;
@@ -32,7 +33,10 @@ export type OutboundRoute =
       host: string;
       port: number;
       secure: boolean;
-      auth: { user: string; pass: string } | null;
+      /** With secure: false, fail unless the server upgrades with STARTTLS. */
+      requireTls?: boolean;
+      /** A password, or an OAuth2 access token (XOAUTH2). */
+      auth: MailAuth | null;
       poolSize: number;
     }
   | { kind: 'outbox_folder'; dir: string };

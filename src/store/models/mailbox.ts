@@ -12,7 +12,8 @@ import {
   subSchema,
 } from './common.ts';
 
-// No password fields anywhere: credentials stay in the in-memory config.
+// No plain password fields anywhere: the config's stay in memory, and those
+// given through the API (and OAuth2 tokens) are sealed under `credentials`.
 const imapSchema = subSchema({
   host: requiredString,
   port: { type: Number, required: true },
@@ -53,6 +54,9 @@ const syncSchema = subSchema({
   status: enumWithDefault(SYNC_STATUSES, 'idle'),
   last_error: nullableString,
   last_sync_at: nullableDate,
+  breaker: enumWithDefault(['closed', 'open'], 'closed'),
+  auth_failures: { type: Number, default: 0 },
+  retry_at: nullableDate,
 });
 
 export const mailboxSchema = new Schema<MailboxRecord>(
@@ -71,6 +75,8 @@ export const mailboxSchema = new Schema<MailboxRecord>(
     agent_ids: { type: [String], default: [] },
     delivery: { type: deliverySchema, required: true },
     sync: { type: syncSchema, default: () => ({}) },
+    // Sealed secrets only (platform/secret-box.ts); shapes in records/mailbox.ts.
+    credentials: { type: Schema.Types.Mixed, default: () => ({}) },
   },
   baseOptions('mailboxes'),
 );

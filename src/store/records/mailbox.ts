@@ -21,6 +21,8 @@ export interface MailboxRecord {
   delivery: MailboxDelivery;
   /** Watcher state; bootstrap never overwrites it. */
   sync: MailboxSync;
+  /** Credentials kept by Postroom itself (all secrets sealed); bootstrap never overwrites it. */
+  credentials?: MailboxCredentials | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -69,4 +71,37 @@ export interface MailboxSync {
   status: SyncStatus;
   last_error: string | null;
   last_sync_at: Date | null;
+  /** The login circuit breaker: `open` after refused logins, until `retry_at`. */
+  breaker?: 'closed' | 'open';
+  /** Logins refused in a row (IMAP LOGIN/AUTHENTICATE, or the OAuth2 token refresh). */
+  auth_failures?: number;
+  retry_at?: Date | null;
+}
+
+/**
+ * A secret given through the API that replaces the config's. `config_seed`
+ * fingerprints the config's value when it was given: once the config holds
+ * another value (a deliberate change by the operator), the config wins again.
+ */
+export interface SealedOverride {
+  sealed: string;
+  config_seed: string;
+  set_at: Date;
+}
+
+/** The OAuth2 tokens of a mailbox, shared by IMAP and SMTP (one grant, one refresh token). */
+export interface StoredOAuth {
+  refresh_token: string;
+  access_token: string | null;
+  expires_at: Date | null;
+  /** Bumped by every save: a save is conditional on the version it read. */
+  version: number;
+  config_seed: string;
+  refreshed_at: Date | null;
+}
+
+export interface MailboxCredentials {
+  imap_pass?: SealedOverride | null;
+  smtp_pass?: SealedOverride | null;
+  oauth?: StoredOAuth | null;
 }

@@ -1,5 +1,11 @@
 import type { Models } from '../models/index.ts';
-import type { MailboxRecord, MailboxSync } from '../records/mailbox.ts';
+import type {
+  MailboxCredentials,
+  MailboxRecord,
+  MailboxSync,
+  SealedOverride,
+  StoredOAuth,
+} from '../records/mailbox.ts';
 
 export function createMailboxesRepository({ Mailbox }: Models) {
   return {
@@ -47,6 +53,52 @@ export function createMailboxesRepository({ Mailbox }: Models) {
       )
         .lean<MailboxRecord>()
         .exec();
+    },
+
+    async getCredentials(mailboxId: string): Promise<MailboxCredentials | null> {
+      const found = await Mailbox.findById(mailboxId, { credentials: 1 })
+        .lean<Pick<MailboxRecord, 'credentials'>>()
+        .exec();
+      return found?.credentials ?? null;
+    },
+
+    /**
+     * Save OAuth2 tokens only if nobody saved since `expectedVersion` was read
+     * (null: none stored yet); false when another process got there first.
+     */
+    async saveOAuth(
+      mailboxId: string,
+      expectedVersion: number | null,
+      next: StoredOAuth,
+    ): Promise<boolean> {
+      const filter =
+        expectedVersion === null
+          ? { _id: mailboxId, 'credentials.oauth.version': { $exists: false } }
+          : { _id: mailboxId, 'credentials.oauth.version': expectedVersion };
+      const result = await Mailbox.updateOne(
+        filter,
+        { $set: { 'credentials.oauth': next } },
+        { timestamps: false },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+
+    /** Replace API-given passwords (sealed) of one mailbox of the account; null when none such. */
+    async setPasswordOverride(
+      accountId: string,
+      key: string,
+      channel: 'imap' | 'smtp',
+      override: SealedOverride,
+    ): Promise<boolean> {
+      const found = await this.getByKey(accountId, key);
+      if (!found) return false;
+      const field = channel === 'imap' ? 'imap_pass' : 'smtp_pass';
+      const result = await Mailbox.updateOne(
+        { _id: found._id },
+        { $set: { [`credentials.${field}`]: override } },
+        { timestamps: false },
+      ).exec();
+      return result.matchedCount === 1;
     },
   };
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { imapUserNames, type TestImapServer } from '../imap.ts';
 import { freePort, waitUntil } from '../wait.ts';
 import { ensureInstalledWithoutStarting } from './apt.ts';
-import { renderDovecotConfig } from './dovecot-config.ts';
+import { renderDovecotConfig, renderDovecotOAuth2Settings } from './dovecot-config.ts';
 import { imapLoginWorks } from './imap-probe.ts';
 import { descendantsOf, stopProcessTree } from './process-tree.ts';
 
@@ -45,7 +45,9 @@ function readLog(path: string): string {
   }
 }
 
-export async function startDovecot(options: { port?: number } = {}): Promise<DovecotServer> {
+export async function startDovecot(
+  options: { port?: number; oauth2IntrospectionUrl?: string } = {},
+): Promise<DovecotServer> {
   if (process.getuid?.() !== 0) {
     throw new Error('the test Dovecot must run as root (it switches to uid 65534 for mail)');
   }
@@ -58,9 +60,21 @@ export async function startDovecot(options: { port?: number } = {}): Promise<Dov
   mkdirSync(home);
   chownSync(home, MAIL_UID, MAIL_GID);
   const configPath = join(dir, 'dovecot.conf');
+  let oauth2: { settingsPath: string } | undefined;
+  if (options.oauth2IntrospectionUrl) {
+    oauth2 = { settingsPath: join(dir, 'dovecot-oauth2.conf.ext') };
+    writeFileSync(oauth2.settingsPath, renderDovecotOAuth2Settings(options.oauth2IntrospectionUrl));
+  }
   writeFileSync(
     configPath,
-    renderDovecotConfig({ dir, port, password: PASSWORD, mailUid: MAIL_UID, mailGid: MAIL_GID }),
+    renderDovecotConfig({
+      dir,
+      port,
+      password: PASSWORD,
+      mailUid: MAIL_UID,
+      mailGid: MAIL_GID,
+      oauth2,
+    }),
   );
   const logPath = join(dir, 'dovecot.log');
 

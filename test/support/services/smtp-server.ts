@@ -16,6 +16,8 @@ interface RecordedMessage {
   receivedAt: Date;
   /** The AUTH user name, when the client authenticated. */
   user?: string;
+  /** The SASL mechanism of that AUTH (PLAIN, LOGIN, XOAUTH2). */
+  authMethod?: string;
 }
 
 interface SmtpFailure {
@@ -66,6 +68,11 @@ export interface SmtpTestServerOptions {
     user: string;
     folder?: string;
   };
+  /**
+   * Offer XOAUTH2 (besides PLAIN and LOGIN) and accept a bearer token only
+   * when this answers true, as Gmail and Microsoft 365 check theirs.
+   */
+  xoauth2?: (user: string, accessToken: string) => boolean | Promise<boolean>;
 }
 
 interface Plan {
@@ -146,6 +153,7 @@ export async function startSmtpTestServer(
     }
   }
 
+  const authMethods = new Map<string, string>();
   const server = new SMTPServer({
     // The built-in certificate has expired, and tests do not need TLS.
     disabledCommands: ['STARTTLS'],
@@ -154,8 +162,19 @@ export async function startSmtpTestServer(
     // A reverse DNS lookup of 127.0.0.1 per connection only slows tests down.
     disableReverseLookup: true,
     logger: false,
-    onAuth(auth, _session, callback) {
-      callback(null, { user: auth.username ?? 'anonymous' });
+    ...(options.xoauth2 ? { authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'] } : {}),
+    onAuth(auth, session, callback) {
+      const user = { user: auth.username ?? 'anonymous' };
+      authMethods.set(session.id, auth.method);
+      if (auth.method !== 'XOAUTH2') return callback(null, user);
+      const check = options.xoauth2;
+      void Promise.resolve(check?.(auth.username ?? '', auth.accessToken ?? '') ?? false).then(
+        (ok) =>
+          ok
+            ? callback(null, user)
+            : // smtp-server answers a refused XOAUTH2 with the JSON challenge, as Gmail does.
+              callback(null, { data: { status: '401', schemes: 'bearer', scope: 'mail' } }),
+      );
     },
     onMailFrom(_address, session, callback) {
       const plan = beginTransaction(session);
@@ -186,6 +205,7 @@ export async function startSmtpTestServer(
             raw,
             receivedAt: new Date(),
             ...(session.user ? { user: String(session.user) } : {}),
+            ...(authMethods.has(session.id) ? { authMethod: authMethods.get(session.id) } : {}),
           });
           if (!plan.stallMs) return callback();
           const timer = setTimeout(() => {

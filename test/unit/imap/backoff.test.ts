@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   DEFAULT_BACKOFF,
+  authBreakerDelay,
   authRetryDelay,
   reconnectDelay,
   resolveBackoff,
@@ -14,7 +15,7 @@ describe('reconnect backoff', () => {
   test('the defaults are 1 s doubling to 5 min, and 5 min after a refused login', () => {
     assert.deepEqual(
       { ...DEFAULT_BACKOFF },
-      { baseMs: 1_000, maxMs: 300_000, authFailureMs: 300_000 },
+      { baseMs: 1_000, maxMs: 300_000, authFailureMs: 300_000, authFailureMaxMs: 3_600_000 },
     );
   });
 
@@ -41,6 +42,22 @@ describe('reconnect backoff', () => {
     assert.equal(reconnectDelay(10_000, DEFAULT_BACKOFF, top), 299_999);
     assert.equal(reconnectDelay(-3, DEFAULT_BACKOFF, top), 999);
     assert.equal(reconnectDelay(2.7, DEFAULT_BACKOFF, top), 3_999);
+  });
+
+  test('the login breaker doubles the wait with each refusal in a row, up to its cap', () => {
+    const settings = { authFailureMs: 300_000, authFailureMaxMs: 3_600_000 };
+    const waits = [1, 2, 3, 4, 5, 6, 50].map((n) => authBreakerDelay(n, settings, bottom));
+    assert.deepEqual(
+      waits,
+      [300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 3_600_000, 3_600_000],
+    );
+    assert.equal(authBreakerDelay(1, settings, top), 329_999);
+    assert.throws(
+      () => resolveBackoff({ authFailureMs: 1_000, authFailureMaxMs: 500 }),
+      /authFailureMaxMs/,
+    );
+    // A first wait longer than the default cap, with no cap given: no doubling, no error.
+    assert.equal(resolveBackoff({ authFailureMs: 7_200_000 }).authFailureMaxMs, 7_200_000);
   });
 
   test('a refused login waits authFailureMs plus up to 10 %', () => {

@@ -27,7 +27,12 @@ const base: MailboxWatcherOptions = {
 describe('watcher settings', () => {
   test('defaults: reconcile every 60 s, 50 messages or 32 MiB per fetch, no size limit', () => {
     assert.deepEqual(resolveWatcherSettings(base), {
-      backoff: { baseMs: 1_000, maxMs: 300_000, authFailureMs: 300_000 },
+      backoff: {
+        baseMs: 1_000,
+        maxMs: 300_000,
+        authFailureMs: 300_000,
+        authFailureMaxMs: 3_600_000,
+      },
       reconcileIntervalMs: 60_000,
       fetchBatchSize: 50,
       fetchBatchBytes: 32 * 1024 * 1024,
