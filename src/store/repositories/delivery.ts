@@ -102,8 +102,10 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
     set: Record<string, unknown>,
     /** Appended to delivery.history in the same write. */
     happened?: DeliveryEvent,
+    /** The caller knows the message has its delivery state (after beginAttempt). */
+    hasDelivery = false,
   ): Promise<MessageRecord | null> {
-    await ensureDelivery(accountId, messageId);
+    if (!hasDelivery) await ensureDelivery(accountId, messageId);
     return Message.findOneAndUpdate(
       { _id: messageId, account_id: accountId, ...messageFrom(transition) },
       {
@@ -203,7 +205,8 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           .exec();
         if (first) return first;
       }
-      await ensureDelivery(accountId, messageId);
+      // A delivery state, once set, never goes back to null: the caller's copy settles it.
+      if (!message.delivery) await ensureDelivery(accountId, messageId);
       return Message.findOneAndUpdate(
         dueFilter(accountId, messageId, now),
         {
@@ -241,6 +244,8 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           'delivery.sending_at': null,
         },
         event('will_retry', attempt, error, now),
+        // Only after beginAttempt, which gave the message its delivery state.
+        true,
       );
     },
 
