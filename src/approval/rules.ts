@@ -1,7 +1,7 @@
 // Which approval action a message's current state allows. Pure: the store
 // repeats the same conditions in its conditional update, so what is checked
 // here (for a precise error) cannot change between the check and the write.
-import { canTransition } from '../conversations/message-lifecycle.ts';
+import { MESSAGE_LIFECYCLE } from '../conversations/message-lifecycle.ts';
 import type { MessageRecord } from '../store/index.ts';
 import { conflict, type ApprovalError } from './errors.ts';
 
@@ -23,7 +23,7 @@ export function approveBlocker(message: Checked): ApprovalError | null {
     );
   }
   // A failed message goes back to scheduled only through the retry action.
-  if (message.status === 'failed' || !canTransition(message.status, 'scheduled')) {
+  if (!MESSAGE_LIFECYCLE.canApply('approve', message.status)) {
     return conflict(
       'invalid_state',
       `message "${message._id}" is ${message.status}: only a draft or a scheduled message can be approved`,
@@ -41,7 +41,7 @@ export function approveBlocker(message: Checked): ApprovalError | null {
 
 /** Null when the message may be rejected: any draft (a streaming one stops its run). */
 export function rejectBlocker(message: Checked): ApprovalError | null {
-  if (message.status === 'draft' && canTransition(message.status, 'rejected')) return null;
+  if (MESSAGE_LIFECYCLE.canApply('reject', message.status)) return null;
   return conflict(
     'invalid_state',
     `message "${message._id}" is ${message.status}: only a draft can be rejected`,
@@ -50,7 +50,7 @@ export function rejectBlocker(message: Checked): ApprovalError | null {
 
 /** Null when the message may be canceled: scheduled and not being sent. */
 export function cancelBlocker(message: Checked): ApprovalError | null {
-  if (!canTransition(message.status, 'canceled')) {
+  if (!MESSAGE_LIFECYCLE.canApply('cancel', message.status)) {
     return conflict(
       'invalid_state',
       `message "${message._id}" is ${message.status}: only a scheduled message can be canceled`,
@@ -62,7 +62,7 @@ export function cancelBlocker(message: Checked): ApprovalError | null {
 
 /** Null when the message may be retried: failed for good (a human sends it again). */
 export function retryBlocker(message: Checked): ApprovalError | null {
-  if (message.status === 'failed' && canTransition(message.status, 'scheduled')) return null;
+  if (MESSAGE_LIFECYCLE.canApply('retry', message.status)) return null;
   return conflict(
     'not_failed',
     `message "${message._id}" is ${message.status}: only a failed message can be retried`,

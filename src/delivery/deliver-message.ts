@@ -74,31 +74,34 @@ export async function deliverMessage(
   // The case's mailbox at send time: a case transferred to another queue
   // (actions/transfer) replies from its new mailbox's address.
   const mailboxKey = conversation.mailbox_id ?? message.mailbox_id;
-  const mailbox = mailboxKey
-    ? await store.mailboxes.getByKey(message.account_id, mailboxKey)
-    : null;
+  // One read for the route and the own addresses (sendTo): an account has a
+  // handful of mailboxes, and this run needs all of them anyway.
+  const mailboxes = mailboxKey ? await store.mailboxes.list(message.account_id) : [];
+  const mailbox = mailboxes.find((m) => m.key === mailboxKey) ?? null;
   const route = mailbox
     ? outboundRoute(mailbox, deps.bootstrap, await deps.credentials?.smtpAuth(mailbox))
     : null;
   if (!mailbox || !route) {
     return refuse(deps, message, 'no_mailbox', `no outbound mailbox "${mailboxKey ?? ''}"`);
   }
-  return deliverEmail(deps, message, conversation, mailbox, route, signal);
+  return deliverEmail(deps, message, conversation, { mailbox, all: mailboxes }, route, signal);
 }
 
 async function deliverEmail(
   deps: DeliveryDeps,
   message: MessageRecord,
   conversation: ConversationRecord,
-  mailbox: MailboxRecord,
+  /** The case's mailbox, and all of the account's as read by this run. */
+  mailboxes: { mailbox: MailboxRecord; all: MailboxRecord[] },
   route: NonNullable<ReturnType<typeof outboundRoute>>,
   signal: AbortSignal,
 ): Promise<DeliveryOutcome> {
   const { store, receipts } = deps;
+  const { mailbox } = mailboxes;
   const prepared = await prepare(deps, message, conversation, mailbox);
   if (!prepared) return { kind: 'skipped', reason: 'not_scheduled' };
-  // Checked on every attempt, so an alias added since the headers were fixed counts too.
-  const own = ownAddressBook(await store.mailboxes.list(message.account_id));
+  // Read by every run, so an alias added since the headers were fixed counts too.
+  const own = ownAddressBook(mailboxes.all);
   const recipients = sendTo(prepared.email, own);
   if ('refused' in recipients) {
     return refuse(deps, prepared, recipients.refused.code, recipients.refused.message);

@@ -10,6 +10,7 @@
 //   when the run was canceled (a newer message made it moot), else rejected.
 // Every write is conditional (live run, streaming draft), so concurrent
 // reconcilers and late workers cannot double an effect.
+import { AGENT_RUN_LIFECYCLE } from '../conversations/agent-run-lifecycle.ts';
 import { JOBS } from '../queues/catalog.ts';
 import type { AgentRunRecord, MessageRecord } from '../store/index.ts';
 import { jobPresence } from './job-state.ts';
@@ -21,8 +22,6 @@ export interface AgentRunCounts {
   failed: number;
   drafts_ended: number;
 }
-
-const LIVE = new Set(['queued', 'running']);
 
 export async function reconcileAgentRuns(pass: PassContext): Promise<AgentRunCounts> {
   const counts: AgentRunCounts = { checked: 0, enqueued: 0, failed: 0, drafts_ended: 0 };
@@ -74,7 +73,7 @@ async function checkRun(
 
   // Read again after looking at Redis: act only on a run that did not move meanwhile.
   const fresh = await pass.store.agentRuns.get(run.account_id, run._id);
-  if (!fresh || !LIVE.has(fresh.status)) return 'ok';
+  if (!fresh || AGENT_RUN_LIFECYCLE.isTerminal(fresh.status)) return 'ok';
   if (fresh.updated_at.getTime() !== run.updated_at.getTime()) return 'ok';
   const draft = fresh.draft_message_id
     ? await pass.store.messages.get(fresh.account_id, fresh.draft_message_id)
@@ -157,7 +156,7 @@ async function checkDraft(pass: PassContext, draft: MessageRecord): Promise<'ok'
   const run = draft.agent_run_id
     ? await pass.store.agentRuns.get(draft.account_id, draft.agent_run_id)
     : null;
-  if (run && LIVE.has(run.status)) return 'ok';
+  if (run && !AGENT_RUN_LIFECYCLE.isTerminal(run.status)) return 'ok';
   const [status, reason]: ['superseded' | 'rejected', string] =
     run?.status === 'canceled'
       ? ['superseded', run.error?.message ?? 'the agent run was canceled']

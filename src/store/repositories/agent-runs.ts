@@ -2,6 +2,7 @@
 // asks for (generation 1, 2, ...), created before the job is
 // enqueued so a capped or lost job is still on record. State moves with
 // conditional updates, so a canceled run is never revived by a late worker.
+import type { AGENT_RUN_INITIAL } from '../../conversations/agent-run-lifecycle.ts';
 import { isDuplicateKeyError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
@@ -9,19 +10,19 @@ import type { Models } from '../models/index.ts';
 import { paginate, type Page, type PageRequest, type Segment } from '../pagination/keyset.ts';
 import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
 import { leanFetch } from './lean-fetch.ts';
+import { LIVE_RUNS, runFrom, runTo } from './lifecycle-filters.ts';
 
 export interface NewAgentRun {
   account_id: string;
   conversation_id: string;
   agent_id: string;
   trigger_message_id: string;
-  status: 'queued' | 'capped';
+  status: (typeof AGENT_RUN_INITIAL)[number];
   error?: AgentRunError | null;
   /** A regeneration's number (1, 2, ...); absent or null for the run its trigger started. */
   generation?: number | null;
 }
 
-const LIVE = ['queued', 'running'] as const;
 const LIST = 'agent_runs';
 
 export function createAgentRunsRepository({ AgentRun }: Models) {
@@ -142,7 +143,7 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
 
     /** Queued or running runs of a conversation, e.g. to abort them for a newer message. */
     async listLive(conversationId: string): Promise<AgentRunRecord[]> {
-      return AgentRun.find({ conversation_id: conversationId, status: { $in: [...LIVE] } })
+      return AgentRun.find({ conversation_id: conversationId, ...LIVE_RUNS })
         .lean<AgentRunRecord[]>()
         .exec();
     },
@@ -154,9 +155,9 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
       now = new Date(),
     ): Promise<AgentRunRecord | null> {
       return AgentRun.findOneAndUpdate(
-        { _id: runId, status: { $in: [...LIVE] } },
+        { _id: runId, ...runFrom('start') },
         {
-          $set: { status: 'running', model, 'timings.started_at': now },
+          $set: { status: runTo('start'), model, 'timings.started_at': now },
           $inc: { attempts: 1 },
         },
         { returnDocument: 'after' },
@@ -184,10 +185,10 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
       now = new Date(),
     ): Promise<boolean> {
       const updated = await AgentRun.updateOne(
-        { _id: runId, status: 'running' },
+        { _id: runId, ...runFrom('complete') },
         {
           $set: {
-            status: 'completed',
+            status: runTo('complete'),
             model: result.model,
             usage: result.usage,
             instructions_version: result.instructions_version,
@@ -208,16 +209,20 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
       error: AgentRunError,
       now = new Date(),
     ): Promise<boolean> {
+      const transition = status === 'failed' ? 'fail' : 'cancel';
       const updated = await AgentRun.updateOne(
-        { _id: runId, status: { $in: [...LIVE] } },
-        { $set: { status, error, 'timings.completed_at': now } },
+        { _id: runId, ...runFrom(transition) },
+        { $set: { status: runTo(transition), error, 'timings.completed_at': now } },
       ).exec();
       return updated.modifiedCount === 1;
     },
 
     /** Record the last error of an attempt that will be retried. */
     async noteError(runId: string, error: AgentRunError): Promise<void> {
-      await AgentRun.updateOne({ _id: runId, status: 'running' }, { $set: { error } }).exec();
+      await AgentRun.updateOne(
+        { _id: runId, ...runFrom('note_error') },
+        { $set: { error, status: runTo('note_error') } },
+      ).exec();
     },
   };
 }

@@ -2,9 +2,13 @@
 // reject (draft → rejected), cancel (scheduled → canceled). Each is ONE
 // conditional update on the state the caller read, so of two racing requests
 // exactly one wins and the other sees null.
+import type { MESSAGE_LIFECYCLE } from '../../conversations/message-lifecycle.ts';
 import type { Models } from '../models/index.ts';
-import type { MessageStatus } from '../../conversations/enums.ts';
 import type { ApprovalInfo, CancelInfo, MessageRecord, RejectionInfo } from '../records/message.ts';
+import { messageFrom, messageTo } from './lifecycle-filters.ts';
+
+/** The statuses a message is approved from (a draft, or a re-approval). */
+type ApprovableStatus = (typeof MESSAGE_LIFECYCLE.transitions.approve.from)[number];
 
 /**
  * A scheduled message the delivery worker has claimed (it stamps
@@ -62,7 +66,7 @@ export function createApprovalRepository({ Message }: Models) {
     async approve(
       accountId: string,
       messageId: string,
-      from: { status: Extract<MessageStatus, 'draft' | 'scheduled'>; updated_at: Date },
+      from: { status: ApprovableStatus; updated_at: Date },
       change: ApprovalChange,
     ): Promise<MessageRecord | null> {
       return Message.findOneAndUpdate(
@@ -76,7 +80,7 @@ export function createApprovalRepository({ Message }: Models) {
         },
         {
           $set: {
-            status: 'scheduled',
+            status: messageTo('approve'),
             body: change.body,
             subject: change.subject,
             scheduled_at: change.scheduled_at,
@@ -117,10 +121,10 @@ export function createApprovalRepository({ Message }: Models) {
         {
           _id: messageId,
           account_id: accountId,
-          status: 'draft',
+          ...messageFrom('reject'),
           ...(updatedAt ? { updated_at: updatedAt } : {}),
         },
-        { $set: { status: 'rejected', rejection, streaming_state: 'complete' } },
+        { $set: { status: messageTo('reject'), rejection, streaming_state: 'complete' } },
         { returnDocument: 'after' },
       )
         .lean<MessageRecord>()
@@ -139,11 +143,11 @@ export function createApprovalRepository({ Message }: Models) {
         {
           _id: messageId,
           account_id: accountId,
-          status: 'scheduled',
+          ...messageFrom('cancel'),
           ...NOT_BEING_SENT,
           ...(updatedAt ? { updated_at: updatedAt } : {}),
         },
-        { $set: { status: 'canceled', cancel } },
+        { $set: { status: messageTo('cancel'), cancel } },
         { returnDocument: 'after' },
       )
         .lean<MessageRecord>()
@@ -164,7 +168,7 @@ export function createApprovalRepository({ Message }: Models) {
       return Message.find({
         account_id: accountId,
         conversation_id: conversationId,
-        status: 'scheduled',
+        ...messageFrom('cancel'),
         visibility: 'external',
         channel: 'email',
         ...NOT_BEING_SENT,

@@ -6,6 +6,7 @@
 import type { Models } from '../models/index.ts';
 import type { ConversationRecord } from '../records/conversation.ts';
 import type { MessageRecord } from '../records/message.ts';
+import { messageFrom, messageTo } from './lifecycle-filters.ts';
 import { REDACTED, REDACTION_REASON } from './message-redaction.ts';
 
 export interface PendingCanceled {
@@ -80,20 +81,20 @@ export function createConversationRedaction({
     ): Promise<PendingCanceled> {
       const scope = { account_id: accountId, conversation_id: conversationId };
       const drafts = await Message.updateMany(
-        { ...scope, status: 'draft' },
+        { ...scope, ...messageFrom('reject') },
         {
           $set: {
-            status: 'rejected',
+            status: messageTo('reject'),
             streaming_state: 'complete',
             rejection: { reason: REDACTION_REASON, rejected_by: actorId, rejected_at: now },
           },
         },
       ).exec();
       const scheduled = await Message.updateMany(
-        { ...scope, status: 'scheduled', 'delivery.sending_at': null },
+        { ...scope, ...messageFrom('cancel'), 'delivery.sending_at': null },
         {
           $set: {
-            status: 'canceled',
+            status: messageTo('cancel'),
             cancel: { reason: REDACTION_REASON, canceled_by: actorId, canceled_at: now },
           },
         },

@@ -2,6 +2,7 @@
 // update on the message's status, so a cancel, a re-approval or a second
 // worker racing a delivery can never both win. Only `scheduled` messages move.
 import type { QueryFilter } from 'mongoose';
+import { MESSAGE_LIFECYCLE } from '../../conversations/message-lifecycle.ts';
 import { isDuplicateKeyError } from '../errors.ts';
 import { bareMessageId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
@@ -14,6 +15,7 @@ import type {
   MessageRecord,
 } from '../records/message.ts';
 import { createKeyedLock } from './keyed-lock.ts';
+import { messageFrom, messageTo } from './lifecycle-filters.ts';
 import { nextSequence } from './sequence.ts';
 
 /** The outbound email headers fixed before the first attempt (ids without angle brackets). */
@@ -70,7 +72,7 @@ function dueFilter(accountId: string, messageId: string, now: Date): QueryFilter
   return {
     _id: messageId,
     account_id: accountId,
-    status: 'scheduled',
+    ...messageFrom('attempt'),
     $and: [
       { $or: [{ scheduled_at: null }, { scheduled_at: { $lte: now } }] },
       {
@@ -92,17 +94,24 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
     ).exec();
   }
 
+  /** Apply a delivery transition (attempt bookkeeping, fail, cancel) with `set`. */
   async function scheduledUpdate(
+    transition: 'attempt' | 'fail' | 'cancel',
     accountId: string,
     messageId: string,
     set: Record<string, unknown>,
     /** Appended to delivery.history in the same write. */
     happened?: DeliveryEvent,
+    /** The caller knows the message has its delivery state (after beginAttempt). */
+    hasDelivery = false,
   ): Promise<MessageRecord | null> {
-    await ensureDelivery(accountId, messageId);
+    if (!hasDelivery) await ensureDelivery(accountId, messageId);
     return Message.findOneAndUpdate(
-      { _id: messageId, account_id: accountId, status: 'scheduled' },
-      { $set: set, ...(happened ? { $push: { 'delivery.history': happened } } : {}) },
+      { _id: messageId, account_id: accountId, ...messageFrom(transition) },
+      {
+        $set: { ...set, status: messageTo(transition) },
+        ...(happened ? { $push: { 'delivery.history': happened } } : {}),
+      },
       { returnDocument: 'after' },
     )
       .lean<MessageRecord>()
@@ -129,7 +138,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           {
             _id: messageId,
             account_id: accountId,
-            status: 'scheduled',
+            ...messageFrom('attempt'),
             'email.message_id': { $exists: false },
             ...version,
           },
@@ -138,7 +147,9 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
         )
           .lean<MessageRecord>()
           .exec();
-      if (seen?.status === 'scheduled' && !seen.email?.message_id) {
+      const attemptable = (m: Pick<MessageRecord, 'status'> | null | undefined) =>
+        m != null && MESSAGE_LIFECYCLE.canApply('attempt', m.status);
+      if (seen && attemptable(seen) && !seen.email?.message_id) {
         const fixed = await setEmail(outboundEmail(seen.email, meta), {
           updated_at: seen.updated_at,
         });
@@ -147,14 +158,14 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
       const current = await Message.findOne({ _id: messageId, account_id: accountId })
         .lean<MessageRecord>()
         .exec();
-      if (!current || current.status !== 'scheduled') return null;
+      if (!current || !attemptable(current)) return null;
       if (current.email?.message_id) return current;
       const fixed = await setEmail(outboundEmail(current.email, meta));
       if (fixed) return fixed;
       const after = await Message.findOne({ _id: messageId, account_id: accountId })
         .lean<MessageRecord>()
         .exec();
-      return after?.status === 'scheduled' ? after : null;
+      return attemptable(after) ? after : null;
     },
 
     /**
@@ -194,7 +205,8 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           .exec();
         if (first) return first;
       }
-      await ensureDelivery(accountId, messageId);
+      // A delivery state, once set, never goes back to null: the caller's copy settles it.
+      if (!message.delivery) await ensureDelivery(accountId, messageId);
       return Message.findOneAndUpdate(
         dueFilter(accountId, messageId, now),
         {
@@ -223,6 +235,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
       now: Date = new Date(),
     ): Promise<MessageRecord | null> {
       return scheduledUpdate(
+        'attempt',
         accountId,
         messageId,
         {
@@ -231,6 +244,8 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           'delivery.sending_at': null,
         },
         event('will_retry', attempt, error, now),
+        // Only after beginAttempt, which gave the message its delivery state.
+        true,
       );
     },
 
@@ -250,7 +265,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
         {
           _id: message._id,
           account_id: message.account_id,
-          status: 'scheduled',
+          ...messageFrom('attempt'),
           'delivery.sending_at': sendingAt,
         },
         {
@@ -273,10 +288,10 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
       now: Date = new Date(),
     ): Promise<MessageRecord | null> {
       return scheduledUpdate(
+        'fail',
         accountId,
         messageId,
         {
-          status: 'failed',
           'delivery.last_error': error,
           'delivery.next_attempt_at': null,
           'delivery.sending_at': null,
@@ -308,13 +323,13 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
         {
           _id: messageId,
           account_id: accountId,
-          status: 'failed',
+          ...messageFrom('retry'),
           'delivery.attempts': attempts,
           ...(versioned ? { updated_at: seen.updated_at } : {}),
         },
         {
           $set: {
-            status: 'scheduled',
+            status: messageTo('retry'),
             scheduled_at: now,
             'delivery.budget_start': attempts,
             'delivery.next_attempt_at': now,
@@ -337,8 +352,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
       reason: string,
       now: Date = new Date(),
     ): Promise<MessageRecord | null> {
-      return scheduledUpdate(accountId, messageId, {
-        status: 'canceled',
+      return scheduledUpdate('cancel', accountId, messageId, {
         cancel: { reason, canceled_by: null, canceled_at: now },
         'delivery.next_attempt_at': null,
         'delivery.sending_at': null,
@@ -367,10 +381,10 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
           const sequence = await nextSequence(Message, message.conversation_id);
           try {
             const sent = await Message.findOneAndUpdate(
-              { _id: messageId, account_id: accountId, status: 'scheduled' },
+              { _id: messageId, account_id: accountId, ...messageFrom('deliver') },
               {
                 $set: {
-                  status: 'sent',
+                  status: messageTo('deliver'),
                   sequence,
                   'delivery.sent_at': sentAt,
                   'delivery.last_error': null,
@@ -449,7 +463,7 @@ export function createDeliveryRepository({ Message, Conversation }: Models) {
      */
     async listInterrupted(startedBefore: Date, limit = 100): Promise<MessageRecord[]> {
       return Message.find({
-        status: 'scheduled',
+        ...messageFrom('attempt'),
         'delivery.sending_at': { $type: 'date', $lt: startedBefore },
       })
         .sort({ 'delivery.sending_at': 1 })

@@ -5,6 +5,7 @@
 import { newId } from '../ids.ts';
 import type { Models } from '../models/index.ts';
 import type { MessageRecord, SupersessionInfo } from '../records/message.ts';
+import { messageFrom, messageTo } from './lifecycle-filters.ts';
 
 export interface NewDraft {
   account_id: string;
@@ -18,7 +19,7 @@ export interface NewDraft {
   mailbox_id: string | null;
 }
 
-const STREAMING = { status: 'draft', streaming_state: 'streaming' } as const;
+const STREAMING = { ...messageFrom('stream'), streaming_state: 'streaming' } as const;
 
 export function createDraftsRepository({ Message }: Models) {
   return {
@@ -70,11 +71,11 @@ export function createDraftsRepository({ Message }: Models) {
       await Message.updateMany(
         {
           conversation_id: done.conversation_id,
-          status: 'draft',
+          ...messageFrom('supersede'),
           _id: { $ne: done._id },
           created_at: { $lte: done.created_at },
         },
-        { $set: { status: 'superseded', streaming_state: 'complete' } },
+        { $set: { status: messageTo('supersede'), streaming_state: 'complete' } },
       ).exec();
       return done;
     },
@@ -93,7 +94,7 @@ export function createDraftsRepository({ Message }: Models) {
       const filter = {
         account_id: accountId,
         conversation_id: conversationId,
-        status: 'draft',
+        ...messageFrom('supersede'),
         streaming_state: { $ne: 'streaming' },
       } as const;
       const pending = await Message.find(filter, { _id: 1 }).lean<Array<{ _id: string }>>().exec();
@@ -101,7 +102,7 @@ export function createDraftsRepository({ Message }: Models) {
       const ids = pending.map((m) => m._id);
       await Message.updateMany(
         { ...filter, _id: { $in: ids } },
-        { $set: { status: 'superseded', streaming_state: 'complete', supersession } },
+        { $set: { status: messageTo('supersede'), streaming_state: 'complete', supersession } },
       ).exec();
       return ids;
     },
@@ -113,11 +114,12 @@ export function createDraftsRepository({ Message }: Models) {
       reason: string,
       now = new Date(),
     ): Promise<boolean> {
+      const transition = status === 'rejected' ? 'reject' : 'supersede';
       const result = await Message.updateOne(
-        { _id: draftId, status: 'draft' },
+        { _id: draftId, ...messageFrom(transition) },
         {
           $set: {
-            status,
+            status: messageTo(transition),
             streaming_state: 'complete',
             ...(status === 'rejected'
               ? { rejection: { reason, rejected_by: null, rejected_at: now } }

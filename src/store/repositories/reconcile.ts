@@ -4,8 +4,7 @@
 import type { Models } from '../models/index.ts';
 import type { AgentRunRecord } from '../records/agent-run.ts';
 import type { MessageRecord } from '../records/message.ts';
-
-const LIVE_RUN_STATUSES = ['queued', 'running'] as const;
+import { LIVE_RUNS, messageFrom, messageTo } from './lifecycle-filters.ts';
 
 export function createReconcileRepository({ Message, AgentRun }: Models) {
   const afterFilter = (afterId: string | null) => (afterId ? { _id: { $gt: afterId } } : {});
@@ -21,7 +20,7 @@ export function createReconcileRepository({ Message, AgentRun }: Models) {
       settledBefore: Date,
     ): Promise<MessageRecord[]> {
       return Message.find({
-        status: 'scheduled',
+        ...messageFrom('deliver'),
         updated_at: { $lt: settledBefore },
         ...afterFilter(afterId),
       })
@@ -34,7 +33,7 @@ export function createReconcileRepository({ Message, AgentRun }: Models) {
     /** Drafts still marked as streaming. */
     async streamingDrafts(afterId: string | null, limit: number): Promise<MessageRecord[]> {
       return Message.find({
-        status: 'draft',
+        ...messageFrom('stream'),
         streaming_state: 'streaming',
         ...afterFilter(afterId),
       })
@@ -51,7 +50,7 @@ export function createReconcileRepository({ Message, AgentRun }: Models) {
       settledBefore: Date,
     ): Promise<AgentRunRecord[]> {
       return AgentRun.find({
-        status: { $in: [...LIVE_RUN_STATUSES] },
+        ...LIVE_RUNS,
         updated_at: { $lt: settledBefore },
         ...afterFilter(afterId),
       })
@@ -71,11 +70,12 @@ export function createReconcileRepository({ Message, AgentRun }: Models) {
       reason: string,
       now = new Date(),
     ): Promise<MessageRecord | null> {
+      const transition = status === 'rejected' ? 'reject' : 'supersede';
       return Message.findOneAndUpdate(
-        { _id: draftId, status: 'draft', streaming_state: 'streaming' },
+        { _id: draftId, ...messageFrom(transition), streaming_state: 'streaming' },
         {
           $set: {
-            status,
+            status: messageTo(transition),
             streaming_state: 'complete',
             ...(status === 'rejected'
               ? { rejection: { reason, rejected_by: null, rejected_at: now } }

@@ -52,8 +52,14 @@ export interface OpenCase {
 /** A customer case as ingest leaves it: the customer's mail (sequence 1) awaiting our reply. */
 export async function openCase(
   runtime: TestRuntime,
-  options: { mailbox?: string; title?: string; workflow?: 'needs_approval' | 'new' } = {},
+  options: {
+    mailbox?: string;
+    title?: string;
+    workflow?: 'needs_approval' | 'new';
+    customer?: { name: string; address: string };
+  } = {},
 ): Promise<OpenCase> {
+  const customerAddress = options.customer ?? CUSTOMER;
   const { store } = runtime.context;
   const mailbox = options.mailbox ?? 'support';
   const title = options.title ?? 'Order 1234 is late';
@@ -66,7 +72,7 @@ export async function openCase(
     workflow_status: options.workflow ?? 'needs_approval',
     mailbox_id: mailbox,
     email_thread: { root_message_id: inboundId, subject_normalized: title.toLowerCase() },
-    participants: [{ type: 'customer', role: 'member', customer: CUSTOMER }],
+    participants: [{ type: 'customer', role: 'member', customer: customerAddress }],
   });
   const customer = conversation.participants[0];
   const inbound = await store.messages.appendSent({
@@ -81,7 +87,7 @@ export async function openCase(
     participant_id: customer?._id ?? null,
     email: {
       message_id: inboundId,
-      from: CUSTOMER,
+      from: customerAddress,
       to: [{ name: null, address: 'support@acme.test' }],
       subject: title,
       references: [],

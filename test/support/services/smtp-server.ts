@@ -46,6 +46,11 @@ export interface SmtpTestServer {
   readonly attemptTimes: readonly number[];
   waitForMessages(count: number, timeoutMs?: number): Promise<RecordedMessage[]>;
   failNext(failure: SmtpFailure): void;
+  /**
+   * The next `count` (default 1) RCPT TO of `address` answer `code`, in
+   * whichever transactions they come; other recipients are not touched.
+   */
+  failRecipient(address: string, failure: Pick<SmtpFailure, 'code' | 'message' | 'count'>): void;
   /** Every transaction fails from now on, until reset(). */
   failAlways(code: number, options?: Omit<SmtpFailure, 'code' | 'count'>): void;
   /** The next `count` transactions lose their connection at `at` ('data': after the message, before the reply). */
@@ -118,6 +123,7 @@ export async function startSmtpTestServer(
   const drops: SmtpStage[] = [];
   const stalls: number[] = [];
   const plans = new Map<string, Plan>();
+  const recipientFailures = new Map<string, SmtpFailure>();
   const timers = new Set<NodeJS.Timeout>();
 
   function beginTransaction(session: SMTPServerSession): Plan {
@@ -183,6 +189,12 @@ export async function startSmtpTestServer(
     },
     onRcptTo(address, session, callback) {
       if (plans.get(session.id)?.dropAt === 'rcpt') return drop(session);
+      const targeted = recipientFailures.get(address.address);
+      if (targeted) {
+        targeted.count = (targeted.count ?? 1) - 1;
+        if (targeted.count <= 0) recipientFailures.delete(address.address);
+        return callback(smtpError(targeted));
+      }
       callback(failureAt('rcpt', session, address.address));
     },
     onData(stream, session, callback) {
@@ -255,6 +267,9 @@ export async function startSmtpTestServer(
     failNext(failure) {
       failures.push({ ...failure });
     },
+    failRecipient(address, failure) {
+      recipientFailures.set(address, { ...failure, at: 'rcpt' });
+    },
     failAlways(code, options = {}) {
       permanent = { ...options, code };
     },
@@ -266,6 +281,7 @@ export async function startSmtpTestServer(
     },
     reset() {
       failures.length = 0;
+      recipientFailures.clear();
       drops.length = 0;
       stalls.length = 0;
       permanent = undefined;

@@ -5,11 +5,6 @@ import {
   WORKFLOW_STATUSES,
   type WorkflowStatus,
 } from '../../../src/conversations/workflow.ts';
-import {
-  canTransition,
-  MESSAGE_STATUSES,
-  statusesAllowing,
-} from '../../../src/conversations/message-lifecycle.ts';
 
 const now = new Date('2026-11-23T10:00:00Z');
 
@@ -72,30 +67,5 @@ describe('workflow_status', () => {
         if (from === 'resolved' && to !== 'resolved') assert.equal(change.closed_at, null);
       }
     }
-  });
-});
-
-describe('message status', () => {
-  const allowed = new Set([
-    'draft>scheduled',
-    'draft>rejected',
-    'draft>superseded',
-    'scheduled>sent',
-    'scheduled>failed',
-    'scheduled>canceled',
-    'scheduled>scheduled',
-    'failed>scheduled',
-  ]);
-  for (const from of MESSAGE_STATUSES) {
-    for (const to of MESSAGE_STATUSES) {
-      const expected = allowed.has(`${from}>${to}`);
-      test(`${from} → ${to} is ${expected ? 'allowed' : 'refused'}`, () => {
-        assert.equal(canTransition(from, to), expected);
-      });
-    }
-  }
-  test('statusesAllowing lists the sources of a transition', () => {
-    assert.deepEqual(statusesAllowing('canceled'), ['scheduled']);
-    assert.deepEqual(statusesAllowing('superseded'), ['draft']);
   });
 });
