@@ -1,6 +1,7 @@
 // What a stored customer mail does to its case (unread count, workflow move,
 // bounce alert), and how a mail already stored is settled: effects left
 // unrecorded by a job that died after storing it are finished by a replay.
+import { moveCase } from '../../conversations/move-case.ts';
 import { nextWorkflow } from '../../conversations/workflow.ts';
 import type { ParsedEmail } from '../../mail/parse/index.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -96,24 +97,24 @@ async function moveWorkflow(
   email: ParsedEmail,
   opened: boolean,
 ): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt += 1) {
-    const current =
-      attempt === 0
-        ? conversation
-        : await store.conversations.get(conversation.account_id, conversation._id);
-    if (!current) return;
-    let change = null;
-    if (!opened && current.workflow_status) {
+  const result = await moveCase({
+    seen: conversation,
+    read: () => store.conversations.get(conversation.account_id, conversation._id),
+    plan: (current) => {
+      if (opened || !current.workflow_status) return null;
       if (isFailureReport(email))
-        change = nextWorkflow(current.workflow_status, { type: 'delivery_failed' }, new Date());
-      else if (!email.auto_submitted)
-        change = nextWorkflow(current.workflow_status, { type: 'customer_replied' }, new Date());
-    }
-    if (await store.inbound.recordMessage(current, change)) return;
+        return nextWorkflow(current.workflow_status, { type: 'delivery_failed' }, new Date());
+      if (!email.auto_submitted)
+        return nextWorkflow(current.workflow_status, { type: 'customer_replied' }, new Date());
+      return null;
+    },
+    write: (current, change) => store.inbound.recordMessage(current, change),
+  });
+  if (result.kind === 'contended') {
+    throw new Error(
+      `conversation ${conversation._id} kept changing while recording a message; will retry`,
+    );
   }
-  throw new Error(
-    `conversation ${conversation._id} kept changing while recording a message; will retry`,
-  );
 }
 
 // Delay warnings ("still trying", 4.x.x) are reports too, but nothing failed yet.
