@@ -2,11 +2,12 @@
 // each by exactly one process at a time (a Redis lease per mailbox), and hand
 // every message to the `mail.ingest` queue.
 import { startMailboxWatcher } from '../mail/imap/mailbox-watcher.ts';
-import type { WatcherSink } from '../mail/imap/types.ts';
+import type { WatcherSink, WatcherStatus } from '../mail/imap/types.ts';
 import type { Redis } from 'ioredis';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
 import type { Logger } from '../platform/logger.ts';
+import { IMAP_STATES, mailboxLabel, type Metrics } from '../platform/metrics.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { INLINE_RAW_LIMIT_BYTES, type JobPayload } from '../queues/catalog.ts';
 import type { Queues } from '../queues/queues.ts';
@@ -30,6 +31,17 @@ export interface WatcherRoleDeps {
   queues: Queues;
   redis: Redis;
   logger: Logger;
+  metrics: Pick<Metrics, 'imapState' | 'imapAuthFailures'>;
+}
+
+function recordImapStatus(
+  metrics: WatcherRoleDeps['metrics'],
+  mailbox: string,
+  status: WatcherStatus,
+): void {
+  for (const state of IMAP_STATES)
+    metrics.imapState.set({ mailbox, state }, state === status ? 1 : 0);
+  if (status === 'auth_failed') metrics.imapAuthFailures.inc({ mailbox });
 }
 
 export async function startWatcherRole(
@@ -77,6 +89,7 @@ export async function startWatcherRole(
         });
       },
       async setStatus(status, error) {
+        recordImapStatus(context.metrics, mailboxLabel(mailbox.account_id, mailbox.key), status);
         await store.mailboxes.updateSync(mailbox.account_id, mailbox.key, {
           status,
           last_error: error ?? null,
@@ -87,6 +100,7 @@ export async function startWatcherRole(
           account_id: mailbox.account_id,
           mailbox_id: mailbox.key,
           source: { kind: 'imap', uidvalidity: message.uidvalidity, uid: message.uid },
+          ...(message.internal_date ? { arrived_at: message.internal_date.toISOString() } : {}),
           raw: await rawFor(
             mailbox,
             message.source,
@@ -125,7 +139,8 @@ export async function startWatcherRole(
   function createWatcher(mailbox: MailboxRecord): SupervisedWatcher {
     const log = logger.child({ mailbox: mailbox.key, account: mailbox.account_id });
     if (mailbox.kind === 'imap' && mailbox.imap) {
-      return startMailboxWatcher({
+      const label = mailboxLabel(mailbox.account_id, mailbox.key);
+      const watcher = startMailboxWatcher({
         mailboxId: mailbox._id,
         imap: { ...mailbox.imap, auth: { user: mailbox.imap.user, pass: imapPassword(mailbox) } },
         sink: imapSink(mailbox),
@@ -135,6 +150,14 @@ export async function startWatcherRole(
         maxMessageBytes: maxMailBytes,
         stopTimeoutMs: 3_000,
       });
+      return {
+        async stop() {
+          await watcher.stop();
+          // Not watched here any more: its state is the new holder's to report.
+          for (const state of IMAP_STATES)
+            context.metrics.imapState.remove({ mailbox: label, state });
+        },
+      };
     }
     if (mailbox.drop_folder) {
       const folder = mailbox.drop_folder;
