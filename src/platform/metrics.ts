@@ -14,7 +14,7 @@ export const QUEUE_DEPTH_STATES = ['waiting', 'active', 'delayed', 'failed'] as 
 export type QueueDepths = Record<string, Record<(typeof QUEUE_DEPTH_STATES)[number], number>>;
 
 /** The approval gauges, per mailbox id (null: a case with no mailbox). */
-export interface ApprovalState {
+interface ApprovalState {
   account_id: string;
   mailbox_id: string | null;
   waiting: number;
