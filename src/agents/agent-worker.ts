@@ -12,6 +12,7 @@ import type { SecretBox } from '../platform/secret-box.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
 import { webhookPublisher } from '../webhooks/emit.ts';
+import type { JobPayload } from '../queues/catalog.ts';
 import { startWorker } from '../queues/queues.ts';
 import type { Store } from '../store/index.ts';
 import {
@@ -39,6 +40,33 @@ function agentRetryDelay(
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }
 
+/** The run's outcome; tokens and time to first token from its record once it completed. */
+async function recordRun(
+  context: AgentRoleDeps,
+  payload: JobPayload<'agent.run'>,
+  outcome: string,
+): Promise<void> {
+  const agent = payload.agent_id;
+  context.metrics.agentRuns.inc({ agent, outcome });
+  if (outcome !== 'completed') return;
+  const run = await context.store.agentRuns.findByTrigger(
+    payload.trigger_message_id,
+    payload.agent_id,
+    payload.generation ?? null,
+  );
+  if (!run) return;
+  if (run.usage) {
+    context.metrics.agentTokens.inc({ agent, kind: 'prompt' }, run.usage.prompt_tokens);
+    context.metrics.agentTokens.inc({ agent, kind: 'completion' }, run.usage.completion_tokens);
+  }
+  const { started_at: started, first_token_at: first } = run.timings;
+  if (started && first)
+    context.metrics.agentTimeToFirstToken.observe(
+      { agent },
+      Math.max(0, (first.getTime() - started.getTime()) / 1000),
+    );
+}
+
 /** What the agent role takes from the process (runtime/roles.ts passes its context). */
 export interface AgentRoleDeps {
   env: OperatorEnv &
@@ -47,7 +75,7 @@ export interface AgentRoleDeps {
   store: Store;
   redis: Redis;
   logger: Logger;
-  metrics: Pick<Metrics, 'jobsCompleted'>;
+  metrics: Pick<Metrics, 'jobsCompleted' | 'agentRuns' | 'agentTokens' | 'agentTimeToFirstToken'>;
   secrets: SecretBox;
   outbound: { fetch: FetchLike };
 }
@@ -96,6 +124,9 @@ export function startAgentWorker(
         throw new DelayedError();
       }
       context.metrics.jobsCompleted.inc({ queue: 'agent.run', outcome: result.outcome });
+      await recordRun(context, payload, result.outcome).catch((error: unknown) =>
+        context.logger.warn({ err: error }, 'could not record the agent run metrics'),
+      );
     },
     {
       redisUrl: env.REDIS_URL,
@@ -105,6 +136,11 @@ export function startAgentWorker(
       settings: {
         backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
           agentRetryDelay(attemptsMade, error),
+      },
+      // A run failed for good (its last attempt, or a final error) counts too.
+      async onFinalFailure(payload) {
+        context.metrics.jobsCompleted.inc({ queue: 'agent.run', outcome: 'failed' });
+        await recordRun(context, payload, 'failed');
       },
     },
   );

@@ -14,7 +14,11 @@ import { ApiError } from './errors.ts';
 import { clientErrorHandler, toApiError } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, checkJsonLimits } from './request-limits.ts';
 import { registerOpenApi } from './openapi/route.ts';
-import { registerHealthRoutes, type ReadinessChecks } from './routes/health.ts';
+import {
+  registerHealthRoutes,
+  type FailingMailbox,
+  type ReadinessChecks,
+} from './routes/health.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { registerMetrics } from './metrics-route.ts';
 import { signAttachmentUrls, type UrlSigner } from './signed-urls.ts';
@@ -27,6 +31,8 @@ export interface ApiDeps {
   /** Routes outside /v1 (the web app's pages and assets). */
   rootRoutes?: Array<(app: FastifyInstance) => void | Promise<void>>;
   readiness: ReadinessChecks;
+  /** Mailboxes whose watcher cannot log in or connect: /readyz reports them as degraded. */
+  failingMailboxes?: () => Promise<FailingMailbox[]>;
   metrics: Metrics;
   /** Registers the /v1 routes (behind authentication); each flow adds its own. */
   routes?: Array<(app: FastifyInstance) => void | Promise<void>>;
@@ -61,6 +67,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     clientErrorHandler: clientErrorHandler(logger),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // Fastify logs a request twice (received, completed): one line is written
+    // in onResponse below instead.
+    disableRequestLogging: true,
     // On close, drop keep-alive sockets that carry no request, so shutdown
     // does not wait for idle clients.
     forceCloseConnections: 'idle',
@@ -106,6 +115,18 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // One line per request, at the route's log level (probes and scrapes log at warn).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request completed',
+    );
+  });
 
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
@@ -130,7 +151,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // Before every route: it records each one as fastify registers it.
   registerOpenApi(app);
   registerMetrics(app, deps.metrics);
-  registerHealthRoutes(app, deps.readiness);
+  registerHealthRoutes(app, deps.readiness, deps.failingMailboxes);
 
   await app.register(
     async (v1) => {

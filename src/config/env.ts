@@ -84,6 +84,9 @@ const envFields = z.object({
   POSTROOM_CONFIG: z.string().min(1).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(8080),
+  // Where a process without the api role serves /metrics, /healthz and /readyz
+  // (on HOST). A process with the api role serves them on PORT instead.
+  POSTROOM_METRICS_PORT: port.default(9464),
   POSTROOM_ROLES: roles.default([...ROLES]),
   // BullMQ joins prefix and queue name with ':'; a ':' inside would split keys.
   // {braces} make it a Redis Cluster hash tag: every key on one slot, which

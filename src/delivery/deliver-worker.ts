@@ -10,17 +10,17 @@ import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import type { Env } from '../config/env.ts';
 import { createSentFolders } from '../mail/imap/sent-folder.ts';
 import { createOutbound } from '../mail/smtp/outbound.ts';
-import { JOBS } from '../queues/catalog.ts';
+import { JOBS, type JobPayload } from '../queues/catalog.ts';
 import { QUICK_RECOVERY, startWorker, type WorkerHandle } from '../queues/queues.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Metrics } from '../platform/metrics.ts';
+import { mailboxLabel, type Metrics } from '../platform/metrics.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
 import { webhookPublisher } from '../webhooks/emit.ts';
 import type { Store } from '../store/index.ts';
 import { INFRA_BACKOFF_CAP_MS, INFRA_BACKOFF_JITTER, retryDelay } from './backoff.ts';
 import { deliverMessage } from './deliver-message.ts';
-import type { DeliveryDeps } from './outcomes.ts';
+import type { DeliveryDeps, DeliveryOutcome } from './outcomes.ts';
 import { redisReceipts } from './receipts.ts';
 import { isLoopbackHost } from '../config/oauth2-providers.ts';
 import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts';
@@ -42,10 +42,11 @@ export interface DeliveryRoleDeps {
   store: Store;
   redis: Redis;
   logger: Logger;
-  metrics: DeliveryDeps['metrics'] & Pick<Metrics, 'jobsCompleted'>;
   /** Opens API-given passwords and OAuth2 tokens kept in MongoDB. */
   secrets: SecretBox;
   liveConfig?: LiveConfig;
+  metrics: DeliveryDeps['metrics'] &
+    Pick<Metrics, 'jobsCompleted' | 'deliveryOutcomes' | 'deliveryAttempts'>;
 }
 
 interface DeliveryRoleOptions {
@@ -110,6 +111,9 @@ function startDeliveryWorker(
     async (payload, job, signal, token) => {
       const outcome = await deliverMessage(deps, payload, signal);
       context.metrics.jobsCompleted.inc({ queue: 'message.deliver', outcome: outcome.kind });
+      await recordOutcome(context, payload, outcome).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not record the delivery metrics'),
+      );
       if (outcome.kind === 'wait' || outcome.kind === 'retry') {
         // Same job, later: not a failure, and no BullMQ attempt is used.
         await job.moveToDelayed(outcome.at.getTime(), token);
@@ -142,6 +146,24 @@ function startDeliveryWorker(
       await Promise.all([outbound.close(), sentFolders.close()]);
     },
   };
+}
+
+/** Outcome per mailbox; the attempts a reply took once it ended sent or failed. */
+async function recordOutcome(
+  context: DeliveryRoleDeps,
+  payload: JobPayload<'message.deliver'>,
+  outcome: DeliveryOutcome,
+): Promise<void> {
+  // The payload names only the message: its mailbox is read back unless the outcome holds it.
+  const message =
+    outcome.kind === 'sent'
+      ? outcome.message
+      : await context.store.messages.get(payload.account_id, payload.message_id);
+  const mailbox = mailboxLabel(payload.account_id, message?.mailbox_id);
+  context.metrics.deliveryOutcomes.inc({ mailbox, outcome: outcome.kind });
+  const attempts = message?.delivery?.attempts;
+  if ((outcome.kind === 'sent' || outcome.kind === 'failed') && attempts)
+    context.metrics.deliveryAttempts.observe({ mailbox, outcome: outcome.kind }, attempts);
 }
 
 /** Start the worker; on shutdown it drains first, then the SMTP pools and IMAP sessions close. */

@@ -5,7 +5,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Env } from '../config/env.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { Metrics } from '../platform/metrics.ts';
+import { mailboxLabel, type Metrics } from '../platform/metrics.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import type { JobPayload } from '../queues/catalog.ts';
 import { QUICK_RECOVERY, startWorker, type Queues } from '../queues/queues.ts';
@@ -41,7 +41,7 @@ export interface IngestRoleDeps {
   queues: Queues;
   redis: Redis;
   logger: Logger;
-  metrics: Pick<Metrics, 'jobsCompleted'>;
+  metrics: Pick<Metrics, 'jobsCompleted' | 'ingestLag'>;
 }
 
 export function startIngestWorker(context: IngestRoleDeps): Stoppable[] {
@@ -131,6 +131,7 @@ export function startIngestWorker(context: IngestRoleDeps): Stoppable[] {
       if (folder && payload.source.kind === 'file')
         await markProcessed(folder, payload.source.name);
       context.metrics.jobsCompleted.inc({ queue: 'mail.ingest', outcome: outcome.kind });
+      if (outcome.kind === 'stored') observeLag(context.metrics, payload, outcome.message);
     },
     {
       redisUrl: env.REDIS_URL,
@@ -164,6 +165,21 @@ export function startIngestWorker(context: IngestRoleDeps): Stoppable[] {
     },
   );
   return [{ name: 'ingest-worker', stop: () => worker.close(env.POSTROOM_SHUTDOWN_GRACE_MS) }];
+}
+
+/** From the IMAP arrival, else the mail's own Date (a drop-folder file), to now. */
+function observeLag(
+  metrics: Pick<Metrics, 'ingestLag'>,
+  payload: JobPayload<'mail.ingest'>,
+  message: MessageRecord,
+): void {
+  const since = payload.arrived_at ? new Date(payload.arrived_at) : message.email?.date;
+  if (!since || Number.isNaN(since.getTime())) return;
+  metrics.ingestLag.observe(
+    { mailbox: mailboxLabel(payload.account_id, payload.mailbox_id) },
+    // A sender's clock ahead of ours gives a negative lag: counted as none.
+    Math.max(0, (Date.now() - since.getTime()) / 1000),
+  );
 }
 
 /** Mail a customer sent us (received, and not from one of our own addresses). */

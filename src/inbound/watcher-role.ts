@@ -3,20 +3,20 @@
 // every message to the `mail.ingest` queue.
 import { startMailboxWatcher } from '../mail/imap/mailbox-watcher.ts';
 import type { BackoffSettings } from '../mail/imap/backoff.ts';
-import type { WatcherSink } from '../mail/imap/types.ts';
 import { onCredentialsChanged } from '../credentials/changes.ts';
 import {
   createMailboxCredentials,
   type MailboxCredentials,
 } from '../credentials/mailbox-credentials.ts';
-import type { Metrics } from '../platform/metrics.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
+import type { WatcherSink, WatcherStatus } from '../mail/imap/types.ts';
 import type { Redis } from 'ioredis';
 import type { Bootstrap } from '../config/bootstrap-schema.ts';
 import { changedMailboxes, type LiveConfig } from '../config/live-config.ts';
 import { mailboxIdFor } from '../store/index.ts';
 import type { Env } from '../config/env.ts';
 import type { Logger } from '../platform/logger.ts';
+import { IMAP_STATES, mailboxLabel, type Metrics } from '../platform/metrics.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { INLINE_RAW_LIMIT_BYTES, type JobPayload } from '../queues/catalog.ts';
 import type { Queues } from '../queues/queues.ts';
@@ -55,7 +55,6 @@ export interface WatcherRoleDeps {
   logger: Logger;
   /** Opens API-given passwords and OAuth2 tokens kept in MongoDB. */
   secrets: SecretBox;
-  metrics?: Pick<Metrics, 'mailboxAuthFailures'>;
   /**
    * The hook point for `mailbox.auth_failed` (webhooks): called once when a
    * mailbox starts failing to log in, after the alert is logged.
@@ -65,6 +64,17 @@ export interface WatcherRoleDeps {
   liveConfig?: LiveConfig;
   /** Credentials shared with the rest of the process; made here when absent. */
   credentials?: MailboxCredentials;
+  metrics: Pick<Metrics, 'imapState' | 'imapAuthFailures' | 'mailboxAuthFailures'>;
+}
+
+function recordImapStatus(
+  metrics: WatcherRoleDeps['metrics'],
+  mailbox: string,
+  status: WatcherStatus,
+): void {
+  for (const state of IMAP_STATES)
+    metrics.imapState.set({ mailbox, state }, state === status ? 1 : 0);
+  if (status === 'auth_failed') metrics.imapAuthFailures.inc({ mailbox });
 }
 
 export async function startWatcherRole(
@@ -112,6 +122,7 @@ export async function startWatcherRole(
         });
       },
       async setStatus(status, error) {
+        recordImapStatus(context.metrics, mailboxLabel(mailbox.account_id, mailbox.key), status);
         await store.mailboxes.updateSync(mailbox.account_id, mailbox.key, {
           status,
           last_error: error ?? null,
@@ -130,6 +141,7 @@ export async function startWatcherRole(
           account_id: mailbox.account_id,
           mailbox_id: mailbox.key,
           source: { kind: 'imap', uidvalidity: message.uidvalidity, uid: message.uid },
+          ...(message.internal_date ? { arrived_at: message.internal_date.toISOString() } : {}),
           raw: await rawFor(
             mailbox,
             message.source,
@@ -207,7 +219,8 @@ export async function startWatcherRole(
   function createWatcher(mailbox: MailboxRecord): SupervisedWatcher {
     const log = logger.child({ mailbox: mailbox.key, account: mailbox.account_id });
     if (mailbox.kind === 'imap' && mailbox.imap) {
-      return startMailboxWatcher({
+      const label = mailboxLabel(mailbox.account_id, mailbox.key);
+      const watcher = startMailboxWatcher({
         mailboxId: mailbox._id,
         imap: {
           ...mailbox.imap,
@@ -226,6 +239,14 @@ export async function startWatcherRole(
         maxMessageBytes: maxMailBytes,
         stopTimeoutMs: 3_000,
       });
+      return {
+        async stop() {
+          await watcher.stop();
+          // Not watched here any more: its state is the new holder's to report.
+          for (const state of IMAP_STATES)
+            context.metrics.imapState.remove({ mailbox: label, state });
+        },
+      };
     }
     if (mailbox.drop_folder) {
       const folder = mailbox.drop_folder;

@@ -28,6 +28,8 @@ const mailIngest = z
       z.object({ kind: z.literal('gridfs'), file_id: z.string(), size: z.number().int() }),
       z.object({ kind: z.literal('file') }),
     ]),
+    /** The IMAP INTERNALDATE (when the server received it), for the ingest-lag metric. */
+    arrived_at: z.string().datetime({ offset: true }).optional(),
   })
   .strict();
 

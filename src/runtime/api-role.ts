@@ -11,13 +11,13 @@ import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { webhookAdminRoutes } from '../api/routes/webhooks-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
-import { redisAnswers } from '../queues/redis.ts';
 import { webAppRoutes } from '../web/app-routes.ts';
 import { sessionUser, verifyPassword } from '../web/password-sign-in.ts';
 import { authenticateSession } from '../web/session-auth.ts';
 import { sessionRoutes } from '../web/session-routes.ts';
 import { redisSignInLimiter } from '../web/sign-in-limiter.ts';
 import type { RuntimeContext } from './context.ts';
+import { readinessOf } from './ops-server.ts';
 
 /** The api role's app, not listening: startApiRole() serves it, tests inject into it. */
 export async function buildApiApp(context: RuntimeContext): Promise<FastifyInstance> {
@@ -48,10 +48,7 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
     rootRoutes: [webAppRoutes()],
     metrics: context.metrics,
     authenticate: storeAuthenticator(store),
-    readiness: {
-      mongodb: () => store.ping(),
-      redis: () => redisAnswers(redis),
-    },
+    ...readinessOf(context),
     routes: [
       ...messagingRoutes(store, {
         store,

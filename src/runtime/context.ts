@@ -29,5 +29,5 @@ export interface RuntimeContext {
   /** Seals the secrets kept in MongoDB (model keys given through the API). */
   secrets: SecretBox;
   /** Where this process listens, once its roles have started (tests and logs). */
-  endpoints: { api?: string };
+  endpoints: { api?: string; metrics?: string };
 }

@@ -17,6 +17,7 @@ import { applyBootstrap } from '../store/bootstrap.ts';
 import { connectStore } from '../store/connect.ts';
 import type { RuntimeContext } from './context.ts';
 import { startRoles } from './roles.ts';
+import { startOpsServer, wireMetricSources } from './ops-server.ts';
 import { Shutdown } from './shutdown.ts';
 import { openEmbeddedStore } from './embedded-store.ts';
 import { applyWebhookBootstrap } from '../webhooks/bootstrap.ts';
@@ -87,6 +88,10 @@ export async function startPostroom(env: Env, logger: Logger): Promise<Running> 
     };
     // The one place things are registered to stop: the connections above, then
     // what each role returns (runtime/roles.ts); the last registered stops first.
+    wireMetricSources(context);
+    // Without the api role, /metrics, /healthz and /readyz get a port of their own.
+    if (!env.POSTROOM_ROLES.includes('api'))
+      for (const part of await startOpsServer(context)) shutdown.add(part.name, part.stop);
     await startRoles(env.POSTROOM_ROLES, context, (part) => shutdown.add(part.name, part.stop));
     logger.info({ roles: env.POSTROOM_ROLES }, 'postroom started');
     const configPath = env.POSTROOM_CONFIG;

@@ -24,7 +24,13 @@ export function startPostroomProcess(
   env: Record<string, string>,
   entry = 'workers/postroom.ts',
 ): PostroomProcess {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'debug', ...env };
+  // Any free port for /metrics of worker-only processes: tests run side by side.
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: 'debug',
+    POSTROOM_METRICS_PORT: '0',
+    ...env,
+  };
   // The child decides on MongoDB from its own env only.
   if (!('MONGODB_URI' in env)) delete childEnv.MONGODB_URI;
   // An embedded store of its own, unless the test shares one on purpose: the

@@ -43,6 +43,8 @@ export async function startTestRuntime(
     POSTROOM_CONFIG: configPath,
     POSTROOM_QUEUE_PREFIX: prefix,
     PORT: '0',
+    // Worker-only runtimes serve /metrics too: on any free port, as tests run side by side.
+    POSTROOM_METRICS_PORT: '0',
     POSTROOM_ROLES: options.roles ?? 'all',
     LOG_LEVEL: process.env.POSTROOM_TEST_LOG_LEVEL ?? 'silent',
     POSTROOM_SHUTDOWN_GRACE_MS: '3000',

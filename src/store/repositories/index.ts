@@ -21,6 +21,7 @@ import { createMessageLookups } from './message-lookups.ts';
 import { createApprovalRepository } from './approval.ts';
 import { createApprovalMetricsRepository } from './approval-metrics.ts';
 import { createReconcileRepository } from './reconcile.ts';
+import { createOpsGaugesRepository } from './ops-gauges.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createWebSessionsRepository } from './web-sessions.ts';
 import { createReadMarkersRepository } from './read-markers.ts';
@@ -55,6 +56,7 @@ export function createRepositories(models: Models) {
     readMarkers: createReadMarkersRepository(models),
     audit: createAuditRepository(models),
     webhooks: createWebhooksRepository(models),
+    opsGauges: createOpsGaugesRepository(models),
   };
 }
 
