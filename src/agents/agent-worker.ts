@@ -46,7 +46,7 @@ export interface AgentRoleDeps {
   store: Store;
   redis: Redis;
   logger: Logger;
-  metrics: Pick<Metrics, 'jobsCompleted'>;
+  metrics: Pick<Metrics, 'jobsCompleted' | 'agentSpend'>;
   secrets: SecretBox;
   outbound: { fetch: FetchLike };
 }
@@ -62,6 +62,7 @@ export function startAgentWorker(
     prefix: env.POSTROOM_QUEUE_PREFIX,
     publisher: redisPublisher(context.redis, env.POSTROOM_QUEUE_PREFIX),
     logger: context.logger,
+    metrics: context.metrics,
     config: {
       env,
       bootstrap: context.bootstrap,

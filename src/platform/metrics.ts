@@ -13,6 +13,8 @@ export interface Metrics {
   deliveryResends: Counter<'reason'>;
   /** Copies of sent replies filed by Postroom (append_sent): appended | present | failed | paused. */
   deliverySentCopies: Counter<'result'>;
+  /** What agent runs cost at their agents' pricing (bootstrap `pricing`), in the operator's currency. */
+  agentSpend: Counter<'account' | 'agent'>;
 }
 
 export function createMetrics(): Metrics {
@@ -49,6 +51,12 @@ export function createMetrics(): Metrics {
       name: 'postroom_delivery_sent_copies_total',
       help: 'Copies of sent replies appended to the Sent folder (append_sent), by result',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    agentSpend: new Counter({
+      name: 'postroom_agent_spend_total',
+      help: "Cost of completed agent runs at their agents' pricing, by account and agent",
+      labelNames: ['account', 'agent'],
       registers: [registry],
     }),
   };

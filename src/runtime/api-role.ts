@@ -6,6 +6,7 @@ import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
+import { proposedActionRoutes } from '../api/routes/proposed-actions.ts';
 import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
@@ -69,6 +70,14 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
         bootstrap: context.bootstrap,
         outbound: context.outbound.guard,
         secrets: context.secrets,
+      }),
+      proposedActionRoutes({
+        store,
+        redis,
+        prefix: env.POSTROOM_QUEUE_PREFIX,
+        logger,
+        bootstrap: context.bootstrap,
+        fetch: context.outbound.fetch,
       }),
       adminInboundRoutes(store),
       userAdminRoutes(store),

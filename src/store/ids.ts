@@ -17,6 +17,8 @@ const ID_PREFIXES = {
   message: 'msg',
   participant: 'par',
   user: 'usr',
+  proposedAction: 'pac',
+  editExample: 'edx',
 } as const;
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 

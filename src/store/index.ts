@@ -20,6 +20,7 @@ export type * from './records/conversation.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';
 export type * from './records/user.ts';
+export type * from './records/edit-example.ts';
 export * from '../conversations/enums.ts';
 export type {} from './repositories/index.ts';
 export type { UserChanges } from './repositories/users.ts';

@@ -27,6 +27,8 @@ import { readMarkerSchema } from './read-marker.ts';
 import { settingSchema, type SettingRecord } from './setting.ts';
 import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
 import { userSchema } from './user.ts';
+import { editExampleSchema } from './edit-example.ts';
+import type { EditExampleRecord } from '../records/edit-example.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -44,6 +46,7 @@ export interface Models {
   User: Model<UserRecord>;
   ReadMarker: Model<ReadMarkerRecord>;
   Audit: Model<AuditRecord>;
+  EditExample: Model<EditExampleRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -63,5 +66,6 @@ export function createModels(connection: Connection): Models {
     User: connection.model<UserRecord>('User', userSchema),
     ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
     Audit: connection.model<AuditRecord>('Audit', auditSchema),
+    EditExample: connection.model<EditExampleRecord>('EditExample', editExampleSchema),
   };
 }

@@ -25,6 +25,7 @@ import { createSettingsRepository } from './settings.ts';
 import { createWebSessionsRepository } from './web-sessions.ts';
 import { createReadMarkersRepository } from './read-markers.ts';
 import { createUsersRepository } from './users.ts';
+import { createEditExamplesRepository } from './edit-examples.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -53,6 +54,7 @@ export function createRepositories(models: Models) {
     users: createUsersRepository(models),
     readMarkers: createReadMarkersRepository(models),
     audit: createAuditRepository(models),
+    editExamples: createEditExamplesRepository(models),
   };
 }
 
