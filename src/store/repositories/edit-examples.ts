@@ -1,5 +1,6 @@
 // Edit examples (records/edit-example.ts): written when an edited draft is
-// approved, read by the agent's later runs, erased with their conversation.
+// approved, read by the agent's later runs; redaction deletes a conversation's
+// pairs (conversation-redaction.ts).
 import { newId } from '../ids.ts';
 import type { Models } from '../models/index.ts';
 import type { EditExampleRecord } from '../records/edit-example.ts';
@@ -24,14 +25,6 @@ export function createEditExamplesRepository({ EditExample }: Models) {
         .limit(limit)
         .lean<EditExampleRecord[]>()
         .exec();
-    },
-
-    /** Redaction: the pairs quote the conversation. */
-    async eraseConversation(accountId: string, conversationId: string): Promise<void> {
-      await EditExample.deleteMany({
-        account_id: accountId,
-        conversation_id: conversationId,
-      }).exec();
     },
   };
 }
