@@ -62,7 +62,7 @@ export interface ApprovalStats {
 }
 
 /** One week (Monday 00:00 UTC onwards) of approved drafts' normalized edit distance. */
-export interface EditDistanceWeek {
+interface EditDistanceWeek {
   week_start: Date;
   count: number;
   mean: number;
