@@ -70,7 +70,12 @@ before(async () => {
             {
               name: 'test',
               key: TEST_API_KEY,
-              permissions: ['messaging:read', 'messaging:write', 'messaging:approve'],
+              permissions: [
+                'messaging:read',
+                'messaging:write',
+                'messaging:approve',
+                'messaging:delete',
+              ],
             },
           ],
           agents: [
@@ -324,5 +329,37 @@ describe('agent tools', () => {
     assert.equal(unknown.status, 404);
     const run2 = await ok(`/v1/agent-runs/${run.id}`);
     assert.equal(run2.proposed_actions[0].status, 'succeeded');
+  });
+
+  test("redacting the case erases the tool calls' arguments and results", async () => {
+    model.enqueue(
+      {
+        kind: 'tool_calls',
+        calls: [
+          { id: 'x1', name: 'lookup_order', arguments: '{"order_id":"E-5"}' },
+          { id: 'x2', name: 'refund', arguments: '{"order_id":"E-5","amount":9}' },
+        ],
+      },
+      { kind: 'stream', tokens: tokensOf('Order E-5 ships Monday.') },
+    );
+    const { run } = await draftFor('Where is E-5?');
+    assert.equal(run.tool_calls[0].status, 'succeeded');
+    await ok(`/v1/messaging/conversations/${run.conversation_id}/actions/redact`, {
+      method: 'POST',
+      body: '{}',
+    });
+    const after = await ok(`/v1/agent-runs/${run.id}`);
+    for (const call of after.tool_calls) {
+      assert.equal(call.arguments, '[redacted]');
+      assert.equal(call.result, null);
+    }
+    assert.deepEqual(
+      after.tool_calls.map((c: Json) => [c.name, c.status]),
+      [
+        ['lookup_order', 'succeeded'],
+        ['refund', 'proposed'],
+      ],
+    );
+    assert.equal(after.proposed_actions[0].arguments, '[redacted]');
   });
 });
