@@ -13,8 +13,8 @@ const LAYERS = [
   ['config'],
   // Logging, metrics, the outbound guard, secrets: what every part may use.
   ['platform'],
-  // Adapters to the outside: IMAP/MIME/SMTP, BullMQ, Redis pub/sub, the embedded MongoDB.
-  ['mail', 'queues', 'realtime', 'embedded-mongo'],
+  // Adapters to the outside: IMAP/MIME/SMTP, BullMQ, Redis pub/sub, the embedded MongoDB, HTTP tools.
+  ['mail', 'queues', 'realtime', 'embedded-mongo', 'tools'],
   ['store'],
   // The case's audit trail: what every change records on its way through;
   // webhooks: the events every flow stage emits, and their signed delivery;

@@ -75,7 +75,10 @@ export interface AgentRoleDeps {
   store: Store;
   redis: Redis;
   logger: Logger;
-  metrics: Pick<Metrics, 'jobsCompleted' | 'agentRuns' | 'agentTokens' | 'agentTimeToFirstToken'>;
+  metrics: Pick<
+    Metrics,
+    'jobsCompleted' | 'agentRuns' | 'agentTokens' | 'agentTimeToFirstToken' | 'agentSpend'
+  >;
   secrets: SecretBox;
   outbound: { fetch: FetchLike };
 }
@@ -93,6 +96,7 @@ export function startAgentWorker(
       store: context.store,
     }),
     logger: context.logger,
+    metrics: context.metrics,
     config: {
       env,
       bootstrap: context.bootstrap,

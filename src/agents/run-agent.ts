@@ -4,6 +4,7 @@
 // needs_approval. A retryable failure leaves the draft to be restarted by the
 // next attempt; the last failure rejects it, fails the run and posts an alert.
 import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
 import type { JobPayload } from '../queues/catalog.ts';
 import type { Publisher } from '../realtime/events.ts';
 import type { AgentRunUsage, MessageRecord, Store } from '../store/index.ts';
@@ -11,7 +12,11 @@ import type { Redis } from 'ioredis';
 import type { ModelAccessDeps } from './model-access.ts';
 import { prepareRun, type PrepareOptions } from './prepare-run.ts';
 import { classifyProviderError } from './providers/classify-error.ts';
-import { ProviderError } from './providers/types.ts';
+import { ProviderError, type PromptMessage, type ToolCallRequest } from './providers/types.ts';
+import { budgetRefusal, costOf, estimatedCost } from './budget/budget.ts';
+import { refuseForBudget } from './budget/refuse.ts';
+import { closestEditExamples, withEditExamples } from './learning/edit-examples.ts';
+import { agentConfigOf, toolSession } from './tools/tool-session.ts';
 import { replySubject } from '../mail/reply-subject.ts';
 import { takeStreamSlot } from './stream-slot.ts';
 
@@ -22,6 +27,8 @@ export interface RunAgentDeps {
   publisher: Publisher;
   logger: Logger;
   config: ModelAccessDeps;
+  /** The spend counter; absent in tests that build the deps by hand. */
+  metrics?: Pick<Metrics, 'agentSpend'>;
   options: PrepareOptions & {
     /** The draft body is written to MongoDB at most this often while streaming. */
     saveIntervalMs: number;
@@ -29,7 +36,7 @@ export interface RunAgentDeps {
 }
 
 export type AttemptResult =
-  | { kind: 'done'; outcome: 'completed' | 'canceled' | 'skipped' }
+  | { kind: 'done'; outcome: 'completed' | 'canceled' | 'skipped' | 'capped' }
   /** Another run streams in this conversation: try again shortly. */
   | { kind: 'busy' };
 
@@ -82,6 +89,29 @@ export async function runAgentAttempt(
       return { kind: 'done', outcome: 'canceled' };
     }
     const { agent, conversation, trigger, context, provider } = prepared;
+    // Tools, prices and budgets are bootstrap settings, read where the run starts.
+    const agentConfig = agentConfigOf(deps.config.bootstrap, agent);
+    const pricing = agentConfig?.pricing ?? null;
+    const maxOutput = agent.provider.type === 'openai' ? agent.provider.max_output_tokens : null;
+    const refusal = await budgetRefusal(
+      store,
+      deps.config.bootstrap.accounts.find((a) => a.id === agent.account_id) ?? null,
+      { _id: agent._id, account_id: agent.account_id, config: agentConfig },
+      conversation._id,
+      pricing ? estimatedCost(pricing, context.estimated_tokens, maxOutput) : 0,
+    );
+    if (refusal) {
+      await refuseForBudget(deps, run, agent, refusal);
+      return { kind: 'done', outcome: 'capped' };
+    }
+    const examples = await closestEditExamples(
+      store,
+      agent.account_id,
+      agent._id,
+      trigger.body ?? '',
+    );
+    const tools = toolSession(agentConfig, deps.config.guardedFetch);
+    let prompt: PromptMessage[] = withEditExamples(context.messages, examples);
     const started = await store.agentRuns.start(run._id, provider.model);
     if (!started) return { kind: 'done', outcome: 'skipped' };
 
@@ -102,71 +132,91 @@ export async function runAgentAttempt(
     let lastSave = Date.now();
     let saving: Promise<void> | null = null;
     let superseded = false;
-    for await (const event of provider.stream(context.messages, signal)) {
-      if (event.type === 'usage') {
-        usage = event.usage;
-        continue;
-      }
-      if (!draftId) {
-        // The draft exists from the first token, unless the run was aborted meanwhile.
-        const current = await store.agentRuns.get(payload.account_id, run._id);
-        if (current?.status !== 'running') return { kind: 'done', outcome: 'canceled' };
-        const draft = await store.drafts.create({
-          account_id: conversation.account_id,
-          conversation_id: conversation._id,
-          agent_run_id: run._id,
-          sender_id: agent._id,
-          reply_to_id: trigger._id,
-          trigger_message_id: trigger._id,
-          channel: conversation.mailbox_id ? 'email' : 'message',
-          subject: conversation.mailbox_id ? replySubject(conversation.title) : null,
-          mailbox_id: conversation.mailbox_id,
-        });
-        draftId = draft._id;
-        firstTokenAt = new Date();
-        await store.agentRuns.linkDraft(run._id, draftId, firstTokenAt);
-        await publisher.publish({
-          type: 'message.created',
-          conversation_id: conversation._id,
-          message_id: draftId,
-        });
-      }
-      const offset = body.length;
-      body += event.text;
-      // Not awaited: one Redis connection keeps publishes in order, and the
-      // next token should not wait for the previous one's round trip.
-      void publisher.publish({
-        type: 'message.delta',
-        conversation_id: conversation._id,
-        delta: { message_id: draftId, offset, text: event.text },
-      });
-      if (superseded) return await canceled(deps, run._id, 'the draft was superseded');
-      // Saves run beside the stream, one at a time, at most every saveIntervalMs;
-      // a save that finds the draft no longer streaming stops the run at the next token.
-      if (!saving && Date.now() - lastSave >= deps.options.saveIntervalMs) {
-        lastSave = Date.now();
-        const id = draftId;
-        saving = store.drafts
-          .saveBody(id, body)
-          .then((stillStreaming) => {
-            if (!stillStreaming) superseded = true;
-          })
-          .catch((error: unknown) =>
-            log.warn(
-              { err: error, draft: id },
-              'could not save the draft body; will save at the end',
-            ),
-          )
-          .finally(() => {
-            saving = null;
+    // Each round streams one model turn; a turn ending in tool calls gets their
+    // answers and another round. The limit ends the offers, and a model that
+    // calls tools it is no longer offered gets refusals for a few more rounds.
+    for (let round = 0; ; round++) {
+      let calls: ToolCallRequest[] | null = null;
+      let roundText = '';
+      const offer = tools.offer();
+      for await (const event of provider.stream(
+        prompt,
+        signal,
+        offer.length > 0 ? { tools: offer } : {},
+      )) {
+        if (event.type === 'usage') {
+          usage = addUsage(usage, event.usage);
+          continue;
+        }
+        if (event.type === 'tool_calls') {
+          calls = event.calls;
+          continue;
+        }
+        roundText += event.text;
+        if (!draftId) {
+          // The draft exists from the first token, unless the run was aborted meanwhile.
+          const current = await store.agentRuns.get(payload.account_id, run._id);
+          if (current?.status !== 'running') return { kind: 'done', outcome: 'canceled' };
+          const draft = await store.drafts.create({
+            account_id: conversation.account_id,
+            conversation_id: conversation._id,
+            agent_run_id: run._id,
+            sender_id: agent._id,
+            reply_to_id: trigger._id,
+            trigger_message_id: trigger._id,
+            channel: conversation.mailbox_id ? 'email' : 'message',
+            subject: conversation.mailbox_id ? replySubject(conversation.title) : null,
+            mailbox_id: conversation.mailbox_id,
           });
+          draftId = draft._id;
+          firstTokenAt = new Date();
+          await store.agentRuns.linkDraft(run._id, draftId, firstTokenAt);
+          await publisher.publish({
+            type: 'message.created',
+            conversation_id: conversation._id,
+            message_id: draftId,
+          });
+        }
+        const offset = body.length;
+        body += event.text;
+        // Not awaited: one Redis connection keeps publishes in order, and the
+        // next token should not wait for the previous one's round trip.
+        void publisher.publish({
+          type: 'message.delta',
+          conversation_id: conversation._id,
+          delta: { message_id: draftId, offset, text: event.text },
+        });
+        if (superseded) return await canceled(deps, run._id, 'the draft was superseded');
+        // Saves run beside the stream, one at a time, at most every saveIntervalMs;
+        // a save that finds the draft no longer streaming stops the run at the next token.
+        if (!saving && Date.now() - lastSave >= deps.options.saveIntervalMs) {
+          lastSave = Date.now();
+          const id = draftId;
+          saving = store.drafts
+            .saveBody(id, body)
+            .then((stillStreaming) => {
+              if (!stillStreaming) superseded = true;
+            })
+            .catch((error: unknown) =>
+              log.warn(
+                { err: error, draft: id },
+                'could not save the draft body; will save at the end',
+              ),
+            )
+            .finally(() => {
+              saving = null;
+            });
+        }
       }
+      if (!calls || round >= MAX_TOOL_ROUNDS) break;
+      prompt = [...prompt, ...(await tools.answer(calls, roundText, signal))];
     }
     await saving;
     if (superseded) return await canceled(deps, run._id, 'the draft was superseded');
     if (!draftId || body.trim() === '')
       throw new ProviderError('the model returned an empty reply', 'empty_reply', true);
 
+    const cost = pricing && usage ? costOf(pricing, usage) : null;
     const done = await store.drafts.complete(draftId, body);
     if (!done) return await canceled(deps, run._id, 'the draft was superseded');
     const completed = await store.agentRuns.complete(run._id, {
@@ -175,11 +225,18 @@ export async function runAgentAttempt(
       instructions_version: agent.instructions_version,
       context_message_ids: context.context_message_ids,
       first_token_at: firstTokenAt,
+      tool_calls: tools.calls,
+      proposed_actions: tools.proposed,
+      cost,
+      edit_example_ids: examples.map((e) => e._id),
     });
     if (!completed) {
       // Canceled while finishing (the customer wrote again): the draft goes too.
       await store.drafts.end(draftId, 'superseded', 'the run was canceled');
       return { kind: 'done', outcome: 'canceled' };
+    }
+    if (cost && cost.total > 0) {
+      deps.metrics?.agentSpend.inc({ account: agent.account_id, agent: agent.key }, cost.total);
     }
     await store.conversations.applyWorkflowEvent(conversation.account_id, conversation._id, {
       type: 'draft_completed',
@@ -209,6 +266,19 @@ export async function runAgentAttempt(
   } finally {
     await slot.release();
   }
+}
+
+// Rounds of tool calls in one run, beyond the per-run call limit's own bound:
+// a model that keeps calling after its calls are refused is cut off here.
+const MAX_TOOL_ROUNDS = 12;
+
+function addUsage(sum: AgentRunUsage | null, more: AgentRunUsage): AgentRunUsage {
+  if (!sum) return { ...more };
+  return {
+    prompt_tokens: sum.prompt_tokens + more.prompt_tokens,
+    completion_tokens: sum.completion_tokens + more.completion_tokens,
+    total_tokens: sum.total_tokens + more.total_tokens,
+  };
 }
 
 async function canceled(deps: RunAgentDeps, runId: string, why: string): Promise<AttemptResult> {

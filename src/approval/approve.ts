@@ -7,6 +7,7 @@ import { scheduleDelivery } from '../delivery/schedule.ts';
 import type { MessageRecord } from '../store/index.ts';
 import type { Actor, ApprovalDeps } from './deps.ts';
 import { editRatio, measureEdit } from './edit-distance.ts';
+import { rememberEdit } from './edit-examples.ts';
 import { ApprovalError, checkVersion, conflict, messageNotFound, versionError } from './errors.ts';
 import { approveBlocker, deliveryTime } from './rules.ts';
 import { staleDraftError } from './stale-draft.ts';
@@ -85,6 +86,7 @@ export async function approveMessage(
   if (!approved) throw await lostRace(deps, actor, message, Boolean(input.expected_updated_at));
 
   const log = deps.logger.child({ message: message._id, conversation: message.conversation_id });
+  await rememberEdit(store, log, approved);
   try {
     await scheduleDelivery(deps.queues, approved);
   } catch (error) {

@@ -24,7 +24,13 @@ export type ApprovalErrorCode =
   /** The message is no longer the version the human acted on (If-Match). */
   | 'message_changed'
   /** The message's conversation was redacted: its content is gone. */
-  | 'message_redacted';
+  | 'message_redacted'
+  /** A proposed action was approved or rejected already. */
+  | 'action_decided'
+  /** The proposed action's tool is no longer in the agent's bootstrap tools. */
+  | 'tool_unavailable'
+  /** The draft proposing the action was rejected or superseded: its actions go with it. */
+  | 'draft_dismissed';
 
 export class ApprovalError extends Error {
   override readonly name = 'ApprovalError';

@@ -68,6 +68,37 @@ function schemas(env: NodeJS.ProcessEnv) {
     .object({ type: z.literal('template'), template: z.string().min(1) })
     .strict();
 
+  // An HTTP tool the model may call (function calling; src/tools/).
+  const tool = z
+    .object({
+      name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
+      description: z.string().default(''),
+      // A JSON Schema object for the arguments; checked at load (z.fromJSONSchema).
+      parameters: z
+        .record(z.string(), z.unknown())
+        .default({ type: 'object', properties: {} })
+        .superRefine((value, ctx) => {
+          const problem = jsonSchemaProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      url: httpUrl,
+      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+      // Header values are secrets like any other: `{"env": "NAME"}` keeps them out of the file.
+      headers: z.record(z.string().min(1), secret(env)).default({}),
+      timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+      // Read-only tools run during the run; the others wait for a human's approval.
+      read_only: z.boolean().default(false),
+    })
+    .strict();
+
+  // Money is in the operator's currency units; prices per 1,000 tokens.
+  const pricing = z
+    .object({
+      input_per_1k: z.number().min(0),
+      output_per_1k: z.number().min(0),
+    })
+    .strict();
+
   const agent = z
     .object({
       id,
@@ -79,9 +110,16 @@ function schemas(env: NodeJS.ProcessEnv) {
       instructions: z.string().default(''),
       trigger_policy: z.enum(TRIGGER_POLICIES).default('always'),
       trigger_keywords: z.array(z.string().min(1)).default([]),
+      // Optional (not defaulted) so agents made through the API type-check without them.
+      tools: z.array(tool).optional(),
+      // Tool calls one run may make, read-only and proposed together (default 5).
+      max_tool_calls: z.number().int().min(0).max(100).optional(),
+      pricing: pricing.optional(),
+      budget: z.object({ monthly: z.number().positive().optional() }).strict().optional(),
     })
     .strict()
     .superRefine((value, ctx) => {
+      uniqueBy(value.tools ?? [], (t) => t.name, 'tools', 'name', ctx);
       if (value.trigger_policy === 'keyword' && value.trigger_keywords.length === 0) {
         ctx.addIssue({
           code: 'custom',
@@ -325,6 +363,14 @@ function schemas(env: NodeJS.ProcessEnv) {
       webhooks: z.array(webhook).default([]),
       // Cost and loop guard: agent runs one conversation may start per hour.
       agent_runs_per_conversation_per_hour: z.number().int().min(1).default(20),
+      // Hard caps on the agents' spend (their pricing): a run that would pass one is not started.
+      budgets: z
+        .object({
+          monthly: z.number().positive().optional(),
+          per_conversation: z.number().positive().optional(),
+        })
+        .strict()
+        .default({}),
     })
     .strict()
     .superRefine((value, ctx) => {
@@ -437,6 +483,17 @@ function uniqueAddresses(
   });
 }
 
+/** Why a tool's `parameters` is not a usable JSON Schema object, or null. */
+function jsonSchemaProblem(schema: Record<string, unknown>): string | null {
+  if (schema.type !== 'object') return 'must be a JSON Schema with "type": "object"';
+  try {
+    z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    return null;
+  } catch (error) {
+    return `is not a JSON Schema zod can check: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
 export function bootstrapSchema(env: NodeJS.ProcessEnv) {
   return schemas(env);
 }
@@ -448,3 +505,4 @@ export type MailboxConfig = AccountConfig['mailboxes'][number];
 export type ApiKeyConfig = AccountConfig['api_keys'][number];
 export type UserConfig = AccountConfig['users'][number];
 export type ProviderConfig = AgentConfig['provider'];
+export type ToolConfig = NonNullable<AgentConfig['tools']>[number];

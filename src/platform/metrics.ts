@@ -54,6 +54,8 @@ export interface Metrics {
   setQueueDepthSource(source: () => Promise<QueueDepths>): void;
   /** Plugs in where the approval gauges come from (the store). */
   setApprovalSource(source: () => Promise<ApprovalState[]>): void;
+  /** What agent runs cost at their agents' pricing (bootstrap `pricing`), in the operator's currency. */
+  agentSpend: Counter<'account' | 'agent'>;
 }
 
 /** A mailbox label: account and mailbox ids, never its address. */
@@ -224,6 +226,12 @@ export function createMetrics(): Metrics {
       help: 'From an agent run starting to its first streamed token',
       labelNames: ['agent'],
       buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30],
+      registers: [registry],
+    }),
+    agentSpend: new Counter({
+      name: 'postroom_agent_spend_total',
+      help: "Cost of completed agent runs at their agents' pricing, by account and agent",
+      labelNames: ['account', 'agent'],
       registers: [registry],
     }),
   };

@@ -7,6 +7,7 @@ import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts'
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
+import { proposedActionRoutes } from '../api/routes/proposed-actions.ts';
 import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { webhookAdminRoutes } from '../api/routes/webhooks-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
@@ -68,6 +69,14 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
         bootstrap: context.bootstrap,
         outbound: context.outbound.guard,
         secrets: context.secrets,
+      }),
+      proposedActionRoutes({
+        store,
+        redis,
+        prefix: env.POSTROOM_QUEUE_PREFIX,
+        logger,
+        bootstrap: context.bootstrap,
+        fetch: context.outbound.fetch,
       }),
       adminInboundRoutes(store, {
         credentials: createMailboxCredentials({

@@ -19,6 +19,8 @@ const ID_PREFIXES = {
   user: 'usr',
   webhook: 'whk',
   webhookDelivery: 'whd',
+  proposedAction: 'pac',
+  editExample: 'edx',
 } as const;
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 

@@ -22,6 +22,7 @@ export type * from './records/message.ts';
 export type * from './records/user.ts';
 export type * from './records/webhook.ts';
 export { WEBHOOK_DELIVERY_STATUSES } from './records/webhook.ts';
+export type * from './records/edit-example.ts';
 export * from '../conversations/enums.ts';
 export type {} from './repositories/index.ts';
 export type { UserChanges } from './repositories/users.ts';

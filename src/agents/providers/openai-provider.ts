@@ -5,9 +5,11 @@ import OpenAI from 'openai';
 import { classifyProviderError } from './classify-error.ts';
 import {
   ProviderError,
-  type ChatMessage,
   type DraftProvider,
+  type PromptMessage,
   type ProviderEvent,
+  type StreamOptions,
+  type ToolCallRequest,
 } from './types.ts';
 
 export interface OpenAiProviderConfig {
@@ -32,7 +34,11 @@ export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
   });
   return {
     model: config.model,
-    async *stream(messages: ChatMessage[], signal: AbortSignal): AsyncIterable<ProviderEvent> {
+    async *stream(
+      messages: PromptMessage[],
+      signal: AbortSignal,
+      options: StreamOptions = {},
+    ): AsyncIterable<ProviderEvent> {
       const idle = new AbortController();
       const onAbort = (): void => idle.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -52,12 +58,15 @@ export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
         );
       };
       let finished = false;
+      // Tool calls arrive in pieces, keyed by index: the id and name first, the arguments spread over chunks.
+      const calls = new Map<number, ToolCallRequest>();
       try {
         arm();
         const stream = await client.chat.completions.create(
           {
             model: config.model,
-            messages,
+            messages: messages.map(toWire),
+            ...(options.tools && options.tools.length > 0 ? { tools: [...options.tools] } : {}),
             stream: true,
             stream_options: { include_usage: true },
             ...(config.temperature != null ? { temperature: config.temperature } : {}),
@@ -72,7 +81,25 @@ export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
           const choice = chunk.choices[0];
           const text = choice?.delta?.content;
           if (text) yield { type: 'text', text };
-          if (choice?.finish_reason) finished = true;
+          for (const piece of choice?.delta?.tool_calls ?? []) {
+            const call = calls.get(piece.index) ?? { id: '', name: '', arguments: '' };
+            if (piece.id) call.id = piece.id;
+            if (piece.function?.name) call.name += piece.function.name;
+            if (piece.function?.arguments) call.arguments += piece.function.arguments;
+            calls.set(piece.index, call);
+          }
+          if (choice?.finish_reason) {
+            finished = true;
+            if (calls.size > 0) {
+              yield {
+                type: 'tool_calls',
+                calls: [...calls.entries()]
+                  .sort(([a], [b]) => a - b)
+                  .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` })),
+              };
+              calls.clear();
+            }
+          }
           if (chunk.usage) {
             yield {
               type: 'usage',
@@ -98,4 +125,24 @@ export function openAiProvider(config: OpenAiProviderConfig): DraftProvider {
         throw new ProviderError('the stream ended before the model finished', 'stream_cut', true);
     },
   };
+}
+
+type WireMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+function toWire(message: PromptMessage): WireMessage {
+  if (message.role === 'tool') {
+    return { role: 'tool', tool_call_id: message.tool_call_id, content: message.content };
+  }
+  if ('tool_calls' in message) {
+    return {
+      role: 'assistant',
+      content: message.content,
+      tool_calls: message.tool_calls.map((call) => ({
+        id: call.id,
+        type: 'function',
+        function: { name: call.name, arguments: call.arguments },
+      })),
+    };
+  }
+  return { role: message.role, content: message.content };
 }

@@ -3,9 +3,12 @@
 // agent-runs endpoints. Only ids and numbers: a run's context and output are
 // the messages it names, which redaction erases in place.
 import type {
+  AgentRunCost,
   AgentRunError,
   AgentRunRecord,
   AgentRunUsage,
+  ProposedActionStatus,
+  ToolCallStatus,
 } from '../../store/records/agent-run.ts';
 import type { AgentRunStatus } from '../../conversations/enums.ts';
 import { isoDate } from './common.ts';
@@ -35,8 +38,39 @@ export interface AgentRunJson {
   generation: number | null;
   outcome: AgentRunOutcome;
   error: AgentRunError | null;
+  /** The tools the model called, with what read-only ones answered. */
+  tool_calls: Array<{
+    id: string;
+    name: string;
+    arguments: string;
+    read_only: boolean;
+    status: ToolCallStatus;
+    result: string | null;
+    error: string | null;
+    duration_ms: number | null;
+    at: string;
+  }>;
+  /** Actions the draft proposes: each runs only when a human approves it. */
+  proposed_actions: ProposedActionJson[];
+  /** At the agent's pricing; null without one. */
+  cost: AgentRunCost | null;
+  /** The edit examples (past draft → approved pairs) offered to the model. */
+  edit_example_ids: string[];
   created_at: string;
   updated_at: string;
+}
+
+export interface ProposedActionJson {
+  id: string;
+  object: 'proposed_action';
+  tool: string;
+  arguments: string;
+  status: ProposedActionStatus;
+  result: string | null;
+  error: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  completed_at: string | null;
 }
 
 /**
@@ -80,6 +114,31 @@ export function serializeAgentRun(run: AgentRunRecord): AgentRunJson {
     generation: run.generation ?? null,
     outcome: outcomeOf(run),
     error: run.error ? { code: run.error.code, message: run.error.message } : null,
+    tool_calls: (run.tool_calls ?? []).map((call) => ({
+      id: call.id,
+      name: call.name,
+      arguments: call.arguments,
+      read_only: call.read_only,
+      status: call.status,
+      result: call.result,
+      error: call.error,
+      duration_ms: call.duration_ms,
+      at: isoDate(call.at),
+    })),
+    proposed_actions: (run.proposed_actions ?? []).map((action) => ({
+      id: action.id,
+      object: 'proposed_action',
+      tool: action.tool,
+      arguments: action.arguments,
+      status: action.status,
+      result: action.result,
+      error: action.error,
+      decided_by: action.decided_by,
+      decided_at: action.decided_at ? isoDate(action.decided_at) : null,
+      completed_at: action.completed_at ? isoDate(action.completed_at) : null,
+    })),
+    cost: run.cost ? { ...run.cost } : null,
+    edit_example_ids: [...(run.edit_example_ids ?? [])],
     created_at: isoDate(run.created_at),
     updated_at: isoDate(run.updated_at),
   };

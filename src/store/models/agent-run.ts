@@ -1,9 +1,14 @@
 import { Schema } from 'mongoose';
 import { AGENT_RUN_STATUSES } from '../../conversations/enums.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
-import type { AgentRunRecord } from '../records/agent-run.ts';
+import {
+  PROPOSED_ACTION_STATUSES,
+  TOOL_CALL_STATUSES,
+  type AgentRunRecord,
+} from '../records/agent-run.ts';
 import {
   baseOptions,
+  enumOf,
   enumWithDefault,
   nullableDate,
   nullableNumber,
@@ -28,6 +33,37 @@ const timingsSchema = subSchema({
 
 const errorSchema = subSchema({ code: requiredString, message: requiredString });
 
+const toolCallSchema = subSchema({
+  id: requiredString,
+  name: requiredString,
+  arguments: { type: String, default: '' },
+  read_only: { type: Boolean, default: false },
+  status: enumOf(TOOL_CALL_STATUSES),
+  result: nullableString,
+  error: nullableString,
+  duration_ms: nullableNumber,
+  at: { type: Date, required: true },
+});
+
+const proposedActionSchema = subSchema({
+  id: requiredString,
+  tool_call_id: requiredString,
+  tool: requiredString,
+  arguments: { type: String, default: '' },
+  status: enumWithDefault(PROPOSED_ACTION_STATUSES, 'pending'),
+  result: nullableString,
+  error: nullableString,
+  decided_by: nullableString,
+  decided_at: nullableDate,
+  completed_at: nullableDate,
+});
+
+const costSchema = subSchema({
+  input: { type: Number, default: 0 },
+  output: { type: Number, default: 0 },
+  total: { type: Number, default: 0 },
+});
+
 export const agentRunSchema = new Schema<AgentRunRecord>(
   {
     _id: requiredString,
@@ -47,6 +83,10 @@ export const agentRunSchema = new Schema<AgentRunRecord>(
     instructions_version: nullableString,
     context_message_ids: { type: [String], default: [] },
     error: nullableSub(errorSchema),
+    tool_calls: { type: [toolCallSchema], default: [] },
+    proposed_actions: { type: [proposedActionSchema], default: [] },
+    cost: nullableSub(costSchema),
+    edit_example_ids: { type: [String], default: [] },
   },
   baseOptions('agent_runs'),
 );
@@ -60,3 +100,5 @@ agentRunSchema.index(
 agentRunSchema.index({ conversation_id: 1, created_at: -1 });
 // The reconciler and dispatch look for live runs by status.
 agentRunSchema.index({ status: 1, _id: 1 });
+// Monthly budgets sum an account's (or agent's) spend since the month began.
+agentRunSchema.index({ account_id: 1, created_at: -1 });

@@ -29,6 +29,8 @@ import { settingSchema, type SettingRecord } from './setting.ts';
 import { webSessionSchema, type WebSessionRecord } from './web-session.ts';
 import { userSchema } from './user.ts';
 import { webhookDeliverySchema, webhookEndpointSchema } from './webhook.ts';
+import { editExampleSchema } from './edit-example.ts';
+import type { EditExampleRecord } from '../records/edit-example.ts';
 
 export interface Models {
   Account: Model<AccountRecord>;
@@ -48,6 +50,7 @@ export interface Models {
   Audit: Model<AuditRecord>;
   WebhookEndpoint: Model<WebhookEndpointRecord>;
   WebhookDelivery: Model<WebhookDeliveryRecord>;
+  EditExample: Model<EditExampleRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -75,5 +78,6 @@ export function createModels(connection: Connection): Models {
       'WebhookDelivery',
       webhookDeliverySchema,
     ),
+    EditExample: connection.model<EditExampleRecord>('EditExample', editExampleSchema),
   };
 }

@@ -21,6 +21,14 @@ export interface AgentRunRecord {
   instructions_version: string | null;
   context_message_ids: string[];
   error: AgentRunError | null;
+  /** The tools the model called, in order (absent on runs stored before tools). */
+  tool_calls?: AgentRunToolCall[];
+  /** Calls of tools that change something: each waits for a human's approval. */
+  proposed_actions?: ProposedAction[];
+  /** What the run cost at its agent's pricing; null when the agent has none. */
+  cost?: AgentRunCost | null;
+  /** The stored edit examples (draft → approved text) offered in the prompt. */
+  edit_example_ids?: string[];
   created_at: Date;
   updated_at: Date;
 }
@@ -41,4 +49,51 @@ interface AgentRunTimings {
 export interface AgentRunError {
   code: string;
   message: string;
+}
+
+export const TOOL_CALL_STATUSES = ['succeeded', 'failed', 'proposed', 'refused'] as const;
+export type ToolCallStatus = (typeof TOOL_CALL_STATUSES)[number];
+
+export interface AgentRunToolCall {
+  /** The model's call id. */
+  id: string;
+  name: string;
+  /** The arguments as the model wrote them (JSON text). */
+  arguments: string;
+  read_only: boolean;
+  /** refused: unknown tool, or over the run's tool-call limit. */
+  status: ToolCallStatus;
+  /** What the tool answered (text, cut to a bound), for a read-only call that ran. */
+  result: string | null;
+  error: string | null;
+  duration_ms: number | null;
+  at: Date;
+}
+
+export const PROPOSED_ACTION_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'rejected',
+] as const;
+export type ProposedActionStatus = (typeof PROPOSED_ACTION_STATUSES)[number];
+
+export interface ProposedAction {
+  id: string;
+  tool_call_id: string;
+  tool: string;
+  arguments: string;
+  status: ProposedActionStatus;
+  result: string | null;
+  error: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  completed_at: Date | null;
+}
+
+export interface AgentRunCost {
+  input: number;
+  output: number;
+  total: number;
 }

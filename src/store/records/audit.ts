@@ -21,6 +21,11 @@ export const AUDIT_KINDS = [
   'draft_regenerated',
   'message_delivered',
   'message_delivery_failed',
+  /** A run refused before it started: it would have passed a budget (agents/budget). */
+  'agent_budget_exceeded',
+  /** A human decided on an action an agent proposed (a tool call that changes something). */
+  'proposed_action_approved',
+  'proposed_action_rejected',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -8,7 +8,14 @@ import { newId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { Models } from '../models/index.ts';
 import { paginate, type Page, type PageRequest, type Segment } from '../pagination/keyset.ts';
-import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
+import type {
+  AgentRunCost,
+  AgentRunError,
+  AgentRunRecord,
+  AgentRunToolCall,
+  AgentRunUsage,
+  ProposedAction,
+} from '../records/agent-run.ts';
 import { leanFetch } from './lean-fetch.ts';
 import { LIVE_RUNS, runFrom, runTo } from './lifecycle-filters.ts';
 
@@ -181,6 +188,10 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
         instructions_version: string;
         context_message_ids: string[];
         first_token_at: Date | null;
+        tool_calls?: AgentRunToolCall[];
+        proposed_actions?: ProposedAction[];
+        cost?: AgentRunCost | null;
+        edit_example_ids?: string[];
       },
       now = new Date(),
     ): Promise<boolean> {
@@ -196,16 +207,20 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
             'timings.first_token_at': result.first_token_at,
             'timings.completed_at': now,
             error: null,
+            tool_calls: result.tool_calls ?? [],
+            proposed_actions: result.proposed_actions ?? [],
+            cost: result.cost ?? null,
+            edit_example_ids: result.edit_example_ids ?? [],
           },
         },
       ).exec();
       return updated.modifiedCount === 1;
     },
 
-    /** Ends a live run as failed or canceled (never a completed one). */
+    /** Ends a live run as failed, canceled or capped (a budget refused it); never a completed one. */
     async end(
       runId: string,
-      status: 'failed' | 'canceled',
+      status: 'failed' | 'canceled' | 'capped',
       error: AgentRunError,
       now = new Date(),
     ): Promise<boolean> {
@@ -215,6 +230,89 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
         { $set: { status: runTo(transition), error, 'timings.completed_at': now } },
       ).exec();
       return updated.modifiedCount === 1;
+    },
+
+    /**
+     * What runs cost (their recorded cost.total) in an account, optionally
+     * one agent's or one conversation's, created at or after `since`.
+     */
+    async spent(filter: {
+      account_id: string;
+      agent_id?: string;
+      conversation_id?: string;
+      since?: Date;
+    }): Promise<number> {
+      const [row] = await AgentRun.aggregate<{ total: number }>([
+        {
+          $match: {
+            account_id: filter.account_id,
+            ...(filter.agent_id === undefined ? {} : { agent_id: filter.agent_id }),
+            ...(filter.conversation_id === undefined
+              ? {}
+              : { conversation_id: filter.conversation_id }),
+            ...(filter.since === undefined ? {} : { created_at: { $gte: filter.since } }),
+            'cost.total': { $gt: 0 },
+          },
+        },
+        { $group: { _id: null, total: { $sum: '$cost.total' } } },
+      ]).exec();
+      return row?.total ?? 0;
+    },
+
+    /**
+     * Move a proposed action from `from` to `to` (pending → running when
+     * approved, pending → rejected), once: null when it is not in `from`.
+     */
+    async moveAction(
+      accountId: string,
+      runId: string,
+      actionId: string,
+      from: ProposedAction['status'],
+      to: ProposedAction['status'],
+      decidedBy: string,
+      now = new Date(),
+    ): Promise<AgentRunRecord | null> {
+      return AgentRun.findOneAndUpdate(
+        {
+          _id: runId,
+          account_id: accountId,
+          proposed_actions: { $elemMatch: { id: actionId, status: from } },
+        },
+        {
+          $set: {
+            'proposed_actions.$.status': to,
+            'proposed_actions.$.decided_by': decidedBy,
+            'proposed_actions.$.decided_at': now,
+            ...(to === 'rejected' ? { 'proposed_actions.$.completed_at': now } : {}),
+          },
+        },
+        { returnDocument: 'after' },
+      )
+        .lean<AgentRunRecord>()
+        .exec();
+    },
+
+    /** A running proposed action's outcome. */
+    async finishAction(
+      runId: string,
+      actionId: string,
+      outcome: { status: 'succeeded' | 'failed'; result: string | null; error: string | null },
+      now = new Date(),
+    ): Promise<AgentRunRecord | null> {
+      return AgentRun.findOneAndUpdate(
+        { _id: runId, proposed_actions: { $elemMatch: { id: actionId, status: 'running' } } },
+        {
+          $set: {
+            'proposed_actions.$.status': outcome.status,
+            'proposed_actions.$.result': outcome.result,
+            'proposed_actions.$.error': outcome.error,
+            'proposed_actions.$.completed_at': now,
+          },
+        },
+        { returnDocument: 'after' },
+      )
+        .lean<AgentRunRecord>()
+        .exec();
     },
 
     /** Record the last error of an attempt that will be retried. */

@@ -61,8 +61,18 @@ export interface ApprovalStats {
   customer_message_to_reply_sent_ms: Distribution;
 }
 
+/** One week (Monday 00:00 UTC onwards) of approved drafts' normalized edit distance. */
+interface EditDistanceWeek {
+  week_start: Date;
+  count: number;
+  mean: number;
+  p50: number | null;
+}
+
 export interface ApprovalMetricsResult {
   overall: ApprovalStats;
+  /** Whether the approvers edit less over time: weeks oldest first, only weeks with approvals. */
+  edit_distance_by_week: EditDistanceWeek[];
   by_agent: Array<ApprovalStats & { agent_id: string | null }>;
   by_mailbox: Array<ApprovalStats & { mailbox_id: string | null }>;
 }
@@ -161,6 +171,36 @@ function statsStages(key: unknown, keyName: string | null): PipelineStage.FacetP
   return stages as unknown as PipelineStage.FacetPipelineStage[];
 }
 
+// 1970-01-05 was a Monday: weeks counted from it start on Mondays (UTC).
+const FIRST_MONDAY = new Date(Date.UTC(1970, 0, 5));
+const WEEK_MS = 7 * 24 * 3_600_000;
+
+function byWeekStages(): PipelineStage.FacetPipelineStage[] {
+  const stages: Expr[] = [
+    { $match: { edit_ratio: { $type: 'number' }, approved_at: { $type: 'date' } } },
+    {
+      $group: {
+        _id: { $floor: { $divide: [{ $subtract: ['$approved_at', FIRST_MONDAY] }, WEEK_MS] } },
+        count: { $sum: 1 },
+        mean: { $avg: '$edit_ratio' },
+        ratios: { $push: '$edit_ratio' },
+      },
+    },
+    { $set: { ratios: { $sortArray: { input: '$ratios', sortBy: 1 } } } },
+    { $sort: { _id: 1 } },
+    {
+      $project: {
+        _id: 0,
+        week_start: { $add: [FIRST_MONDAY, { $multiply: ['$_id', WEEK_MS] }] },
+        count: 1,
+        mean: 1,
+        p50: percentile('$ratios', 50),
+      },
+    },
+  ];
+  return stages as unknown as PipelineStage.FacetPipelineStage[];
+}
+
 function pipeline(query: ApprovalMetricsQuery): PipelineStage[] {
   const window = { $gte: query.from, $lt: query.to };
   const approved = { $eq: [{ $type: '$approval' }, 'object'] };
@@ -196,6 +236,7 @@ function pipeline(query: ApprovalMetricsQuery): PipelineStage[] {
           ],
         },
         edit_ratio: { $cond: [approved, { $ifNull: ['$approval.edit_ratio', null] }, null] },
+        approved_at: { $ifNull: ['$approval.approved_at', null] },
         ready_ms: between('$approval.draft_ready_at', '$approval.approved_at'),
         reply_ms: between('$approval.customer_message_at', '$delivery.sent_at'),
       },
@@ -205,6 +246,7 @@ function pipeline(query: ApprovalMetricsQuery): PipelineStage[] {
         overall: statsStages(null, null),
         by_agent: statsStages('$agent_id', 'agent_id'),
         by_mailbox: statsStages('$mailbox_id', 'mailbox_id'),
+        edit_distance_by_week: byWeekStages(),
       },
     },
   ];
@@ -228,15 +270,17 @@ function emptyStats(): ApprovalStats {
 export function createApprovalMetricsRepository({ Message }: Models) {
   return {
     async approvals(query: ApprovalMetricsQuery): Promise<ApprovalMetricsResult> {
-      type Facets = {
-        [K in keyof ApprovalMetricsResult]: Array<ApprovalMetricsResult['overall']>;
-      } & Pick<ApprovalMetricsResult, 'by_agent' | 'by_mailbox'>;
+      type Facets = { overall: ApprovalStats[] } & Pick<
+        ApprovalMetricsResult,
+        'by_agent' | 'by_mailbox' | 'edit_distance_by_week'
+      >;
       const [result] = await Message.aggregate<Facets>(pipeline(query)).exec();
       return {
         // $group over no documents yields no group: the window had no decisions.
         overall: result?.overall[0] ?? emptyStats(),
         by_agent: result?.by_agent ?? [],
         by_mailbox: result?.by_mailbox ?? [],
+        edit_distance_by_week: result?.edit_distance_by_week ?? [],
       };
     },
   };

@@ -25,6 +25,7 @@ export function createConversationRedaction({
   Conversation,
   Message,
   AgentRun,
+  EditExample,
   IdempotencyKey,
   InboundFailure,
 }: Models) {
@@ -129,6 +130,41 @@ export function createConversationRedaction({
         { account_id: accountId, conversation_id: conversationId, error: { $type: 'object' } },
         { $set: { 'error.message': REDACTED } },
       ).exec();
+      // Tool arguments and answers quote the case (order numbers, addresses):
+      // the calls stay (names, statuses, timings), their content goes.
+      await AgentRun.updateMany(
+        {
+          account_id: accountId,
+          conversation_id: conversationId,
+          'tool_calls.0': { $exists: true },
+        },
+        {
+          $set: {
+            'tool_calls.$[].arguments': REDACTED,
+            'tool_calls.$[].result': null,
+            'tool_calls.$[].error': null,
+          },
+        },
+      ).exec();
+      await AgentRun.updateMany(
+        {
+          account_id: accountId,
+          conversation_id: conversationId,
+          'proposed_actions.0': { $exists: true },
+        },
+        {
+          $set: {
+            'proposed_actions.$[].arguments': REDACTED,
+            'proposed_actions.$[].result': null,
+            'proposed_actions.$[].error': null,
+          },
+        },
+      ).exec();
+      // The draft/approved pairs quote the conversation: they go entirely.
+      await EditExample.deleteMany({
+        account_id: accountId,
+        conversation_id: conversationId,
+      }).exec();
     },
 
     /**

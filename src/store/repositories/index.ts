@@ -27,6 +27,7 @@ import { createWebSessionsRepository } from './web-sessions.ts';
 import { createReadMarkersRepository } from './read-markers.ts';
 import { createUsersRepository } from './users.ts';
 import { createWebhooksRepository } from './webhooks.ts';
+import { createEditExamplesRepository } from './edit-examples.ts';
 
 export function createRepositories(models: Models) {
   return {
@@ -57,6 +58,7 @@ export function createRepositories(models: Models) {
     audit: createAuditRepository(models),
     webhooks: createWebhooksRepository(models),
     opsGauges: createOpsGaugesRepository(models),
+    editExamples: createEditExamplesRepository(models),
   };
 }
 

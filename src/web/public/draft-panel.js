@@ -3,6 +3,7 @@
 // with a reason, or ask for a new one.
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from './html.js';
+import { ProposedActions } from './proposed-actions.js';
 
 export function DraftPanel({
   draft,
@@ -60,6 +61,7 @@ export function DraftPanel({
               ></textarea>`
           : html`<div class="body draft-body">${draft.body ?? ''}</div>`
       }
+      <${ProposedActions} draft=${draft} />
       <div class="draft-actions">
         ${
           editing === null &&

@@ -25,6 +25,12 @@ export type OpenAiScript =
   | { kind: 'stall'; afterTokens: number; tokens: string[]; delayMs?: number }
   /** Sends `afterTokens` tokens, then destroys the socket. */
   | { kind: 'cut'; afterTokens: number; tokens: string[]; delayMs?: number }
+  /**
+   * The model asks for tool calls, streamed as the real API does: each call's
+   * id and name in one chunk, its arguments spread over the next ones, then
+   * finish_reason "tool_calls".
+   */
+  | { kind: 'tool_calls'; calls: Array<{ id?: string; name: string; arguments: string }> }
   | {
       kind: 'status';
       status: number;
@@ -165,7 +171,7 @@ export async function startOpenAiTestServer(): Promise<OpenAiTestServer> {
     res: ServerResponse,
     record: RecordedOpenAiRequest,
     body: Record<string, unknown>,
-    script: Exclude<OpenAiScript, { kind: 'status' }>,
+    script: Exclude<OpenAiScript, { kind: 'status' | 'tool_calls' }>,
   ): Promise<void> {
     const identity = newIdentity(typeof body.model === 'string' ? body.model : 'gpt-4o-mini');
     const options = body.stream_options as { include_usage?: unknown } | undefined;
@@ -199,6 +205,92 @@ export async function startOpenAiTestServer(): Promise<OpenAiTestServer> {
     res.end();
   }
 
+  async function answerToolCalls(
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    script: Extract<OpenAiScript, { kind: 'tool_calls' }>,
+  ): Promise<void> {
+    const identity = newIdentity(typeof body.model === 'string' ? body.model : 'gpt-4o-mini');
+    const calls = script.calls.map((call, index) => ({
+      ...call,
+      id: call.id ?? `call_${identity.id.slice(9, 17)}_${index}`,
+    }));
+    if (body.stream !== true) {
+      sendJson(res, 200, {
+        ...completion(identity, '', usageOf(promptTokens(body), 0)),
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: null,
+              refusal: null,
+              tool_calls: calls.map((c) => ({
+                id: c.id,
+                type: 'function',
+                function: { name: c.name, arguments: c.arguments },
+              })),
+            },
+            logprobs: null,
+            finish_reason: 'tool_calls',
+          },
+        ],
+      });
+      return;
+    }
+    const options = body.stream_options as { include_usage?: unknown } | undefined;
+    const includeUsage = options?.include_usage === true;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+    });
+    res.flushHeaders();
+    await sendFrame(res, chunk(identity, { role: 'assistant', content: null }, null, includeUsage));
+    let pieces = 0;
+    for (const [index, call] of calls.entries()) {
+      await sendFrame(
+        res,
+        chunk(
+          identity,
+          {
+            tool_calls: [
+              {
+                index,
+                id: call.id,
+                type: 'function',
+                function: { name: call.name, arguments: '' },
+              },
+            ],
+          },
+          null,
+          includeUsage,
+        ),
+      );
+      // The arguments in a few pieces, cut anywhere, as a model streams them.
+      const size = Math.max(1, Math.ceil(call.arguments.length / 3));
+      for (let at = 0; at < call.arguments.length; at += size) {
+        pieces++;
+        await sendFrame(
+          res,
+          chunk(
+            identity,
+            {
+              tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + size) } }],
+            },
+            null,
+            includeUsage,
+          ),
+        );
+      }
+    }
+    await sendFrame(res, chunk(identity, {}, 'tool_calls', includeUsage));
+    if (includeUsage) {
+      await sendFrame(res, usageChunk(identity, usageOf(promptTokens(body), pieces)));
+    }
+    await sendFrame(res, '[DONE]');
+    res.end();
+  }
+
   async function answerChat(
     res: ServerResponse,
     record: RecordedOpenAiRequest,
@@ -212,6 +304,7 @@ export async function startOpenAiTestServer(): Promise<OpenAiTestServer> {
       sendJson(res, script.status, script.body ?? errorBody(script.status), headers);
       return;
     }
+    if (script.kind === 'tool_calls') return answerToolCalls(res, body, script);
     if (body.stream === true) return answerStream(res, record, body, script);
     // Without streaming the whole answer comes at once; a stall never answers, a cut never will.
     if (script.kind === 'cut') {

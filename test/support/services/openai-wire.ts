@@ -47,7 +47,19 @@ function head(identity: CompletionIdentity, object: string): object {
   };
 }
 
-type Delta = { role?: 'assistant'; content?: string; refusal?: null };
+interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
+}
+
+type Delta = {
+  role?: 'assistant';
+  content?: string | null;
+  refusal?: null;
+  tool_calls?: ToolCallDelta[];
+};
 
 export function chunk(
   identity: CompletionIdentity,
