@@ -19,6 +19,8 @@ const LAYERS = [
   // The case's audit trail: what every change records on its way through.
   ['audit'],
   ['delivery'],
+  // Knowledge sources, their index and grounding a draft (what agents retrieve).
+  ['knowledge'],
   ['approval', 'agents', 'redaction', 'users'],
   ['inbound', 'maintenance'],
   ['api'],

@@ -13,6 +13,7 @@ import type { Stoppable } from '../platform/stoppable.ts';
 import { redisPublisher } from '../realtime/events.ts';
 import { startWorker } from '../queues/queues.ts';
 import type { Store } from '../store/index.ts';
+import { knowledgeFor } from '../knowledge/setup.ts';
 import {
   FinalRunError,
   RetryableRunError,
@@ -72,6 +73,7 @@ export function startAgentWorker(
       saveIntervalMs: 250,
       tokenBudget: 12_000,
       idleTimeoutMs: 30_000,
+      knowledge: knowledgeFor(context),
       ...overrides,
     },
   };

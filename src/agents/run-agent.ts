@@ -14,6 +14,7 @@ import { classifyProviderError } from './providers/classify-error.ts';
 import { ProviderError } from './providers/types.ts';
 import { replySubject } from '../mail/reply-subject.ts';
 import { takeStreamSlot } from './stream-slot.ts';
+import { citationsIn, runKnowledge } from '../knowledge/grounding.ts';
 
 export interface RunAgentDeps {
   store: Store;
@@ -167,7 +168,8 @@ export async function runAgentAttempt(
     if (!draftId || body.trim() === '')
       throw new ProviderError('the model returned an empty reply', 'empty_reply', true);
 
-    const done = await store.drafts.complete(draftId, body);
+    const citations = citationsIn(body, prepared.grounding.offered);
+    const done = await store.drafts.complete(draftId, body, citations);
     if (!done) return await canceled(deps, run._id, 'the draft was superseded');
     const completed = await store.agentRuns.complete(run._id, {
       model: provider.model,
@@ -175,6 +177,8 @@ export async function runAgentAttempt(
       instructions_version: agent.instructions_version,
       context_message_ids: context.context_message_ids,
       first_token_at: firstTokenAt,
+      knowledge: runKnowledge(prepared.grounding.offered, citations),
+      language: prepared.grounding.language?.code ?? null,
     });
     if (!completed) {
       // Canceled while finishing (the customer wrote again): the draft goes too.

@@ -5,7 +5,9 @@ import { storeAuthenticator } from '../api/principal.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
+import { knowledgeRoutes } from '../api/routes/knowledge.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
+import { knowledgeFor } from '../knowledge/setup.ts';
 import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
@@ -70,6 +72,7 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
         outbound: context.outbound.guard,
         secrets: context.secrets,
       }),
+      knowledgeRoutes(store, knowledgeFor(context).index),
       adminInboundRoutes(store),
       userAdminRoutes(store),
     ],

@@ -20,6 +20,12 @@ import { apiKeySchema } from './api-key.ts';
 import { auditSchema } from './audit.ts';
 import { conversationSchema } from './conversation.ts';
 import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
+import {
+  knowledgeDocumentSchema,
+  knowledgeStateSchema,
+  type KnowledgeStateRecord,
+} from './knowledge.ts';
+import type { KnowledgeDocumentRecord } from '../records/knowledge.ts';
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
@@ -44,6 +50,8 @@ export interface Models {
   User: Model<UserRecord>;
   ReadMarker: Model<ReadMarkerRecord>;
   Audit: Model<AuditRecord>;
+  KnowledgeDocument: Model<KnowledgeDocumentRecord>;
+  KnowledgeState: Model<KnowledgeStateRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -63,5 +71,10 @@ export function createModels(connection: Connection): Models {
     User: connection.model<UserRecord>('User', userSchema),
     ReadMarker: connection.model<ReadMarkerRecord>('ReadMarker', readMarkerSchema),
     Audit: connection.model<AuditRecord>('Audit', auditSchema),
+    KnowledgeDocument: connection.model<KnowledgeDocumentRecord>(
+      'KnowledgeDocument',
+      knowledgeDocumentSchema,
+    ),
+    KnowledgeState: connection.model<KnowledgeStateRecord>('KnowledgeState', knowledgeStateSchema),
   };
 }

@@ -20,6 +20,10 @@ export interface AgentRunRecord {
   timings: AgentRunTimings;
   instructions_version: string | null;
   context_message_ids: string[];
+  /** The knowledge passages offered to the model and the labels it cited. Absent on older runs. */
+  knowledge?: AgentRunKnowledge | null;
+  /** The customer's language (ISO 639-1) the model was told to reply in; null: undetected. */
+  language?: string | null;
   error: AgentRunError | null;
   created_at: Date;
   updated_at: Date;
@@ -41,4 +45,17 @@ interface AgentRunTimings {
 export interface AgentRunError {
   code: string;
   message: string;
+}
+
+export interface AgentRunKnowledge {
+  offered: Array<{
+    label: string;
+    passage_id: string;
+    document_id: string;
+    source: 'folder' | 'upload' | 'reply';
+    title: string;
+    score: number;
+  }>;
+  /** Labels of the offered passages the draft cites. */
+  cited: string[];
 }

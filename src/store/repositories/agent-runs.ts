@@ -7,7 +7,12 @@ import { newId } from '../ids.ts';
 import { UNIQUE_INDEX } from '../index-names.ts';
 import type { Models } from '../models/index.ts';
 import { paginate, type Page, type PageRequest, type Segment } from '../pagination/keyset.ts';
-import type { AgentRunError, AgentRunRecord, AgentRunUsage } from '../records/agent-run.ts';
+import type {
+  AgentRunError,
+  AgentRunKnowledge,
+  AgentRunRecord,
+  AgentRunUsage,
+} from '../records/agent-run.ts';
 import { leanFetch } from './lean-fetch.ts';
 
 export interface NewAgentRun {
@@ -180,6 +185,8 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
         instructions_version: string;
         context_message_ids: string[];
         first_token_at: Date | null;
+        knowledge?: AgentRunKnowledge | null;
+        language?: string | null;
       },
       now = new Date(),
     ): Promise<boolean> {
@@ -192,6 +199,8 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
             usage: result.usage,
             instructions_version: result.instructions_version,
             context_message_ids: result.context_message_ids,
+            knowledge: result.knowledge ?? null,
+            language: result.language ?? null,
             'timings.first_token_at': result.first_token_at,
             'timings.completed_at': now,
             error: null,

@@ -9,6 +9,7 @@ import { createConversationRedaction } from './conversation-redaction.ts';
 import { createConversationsRepository } from './conversations.ts';
 import { createIdempotencyRepository } from './idempotency.ts';
 import { createInboundRepository } from './inbound.ts';
+import { createKnowledgeRepository } from './knowledge.ts';
 import { createAgentRunsRepository } from './agent-runs.ts';
 import { createDraftsRepository } from './drafts.ts';
 import { createDeliveryRepository } from './delivery.ts';
@@ -53,6 +54,7 @@ export function createRepositories(models: Models) {
     users: createUsersRepository(models),
     readMarkers: createReadMarkersRepository(models),
     audit: createAuditRepository(models),
+    knowledge: createKnowledgeRepository(models),
   };
 }
 
