@@ -40,7 +40,7 @@ const ENTITIES: Record<string, string> = {
 };
 
 /** HTML as Markdown-like text: headings become `#` lines, blocks become lines. */
-export function htmlToMarkdown(html: string): string {
+function htmlToMarkdown(html: string): string {
   const kept = sanitizeHtml(html, {
     allowedTags: ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'title', ...BLOCK_TAGS],
     allowedAttributes: {},

@@ -46,7 +46,7 @@ async function listFiles(folder: string): Promise<FileStamp[]> {
 }
 
 /** Reads the folder into the store once; returns the signature it read. */
-export async function syncKnowledgeFolder(
+async function syncKnowledgeFolder(
   store: Pick<Store, 'knowledge'>,
   logger: Pick<Logger, 'warn' | 'info'>,
   accountId: string,

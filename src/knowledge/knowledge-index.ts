@@ -12,7 +12,7 @@ export interface PassageHit extends Passage {
   score: number;
 }
 
-export interface KnowledgeQuery {
+interface KnowledgeQuery {
   /** What the customer asked last: weighs most. */
   text: string;
   /** The rest of the thread (subject, earlier messages): weighs half. */
