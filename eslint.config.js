@@ -21,6 +21,8 @@ const LAYERS = [
   // credentials: mailbox logins (passwords, OAuth2 tokens).
   ['audit', 'webhooks', 'credentials'],
   ['delivery'],
+  // Knowledge sources, their index and grounding a draft (what agents retrieve).
+  ['knowledge'],
   ['approval', 'agents', 'redaction', 'users'],
   ['inbound', 'maintenance'],
   ['api'],

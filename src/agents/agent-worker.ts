@@ -15,6 +15,7 @@ import { webhookPublisher } from '../webhooks/emit.ts';
 import type { JobPayload } from '../queues/catalog.ts';
 import { startWorker } from '../queues/queues.ts';
 import type { Store } from '../store/index.ts';
+import { knowledgeFor } from '../knowledge/setup.ts';
 import {
   FinalRunError,
   RetryableRunError,
@@ -107,6 +108,7 @@ export function startAgentWorker(
       saveIntervalMs: 250,
       tokenBudget: 12_000,
       idleTimeoutMs: 30_000,
+      knowledge: knowledgeFor(context),
       ...overrides,
     },
   };

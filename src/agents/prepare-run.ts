@@ -8,6 +8,8 @@ import type { DraftProvider } from './providers/types.ts';
 import { buildContext, type BuiltContext } from './rules/context.ts';
 import type { ContextActor } from './rules/context-entries.ts';
 import { renderTemplate } from './rules/template.ts';
+import { estimateTokens } from './rules/token-estimate.ts';
+import { groundRun, type Grounding, type KnowledgeDeps } from '../knowledge/ground-run.ts';
 
 export interface PreparedRun {
   agent: AgentRecord;
@@ -15,6 +17,7 @@ export interface PreparedRun {
   trigger: MessageRecord;
   context: BuiltContext;
   provider: DraftProvider;
+  grounding: Grounding;
 }
 
 export interface PrepareOptions {
@@ -22,6 +25,8 @@ export interface PrepareOptions {
   tokenBudget: number;
   /** No chunk from the model for this long: the stream stalled. */
   idleTimeoutMs: number;
+  /** The account's knowledge base; absent: drafts are not grounded (language still detected). */
+  knowledge?: KnowledgeDeps;
 }
 
 // The history a prompt can draw on: enough for any realistic case; the
@@ -81,6 +86,10 @@ export async function prepareRun(
     conversation.participants.find((p) => p.type === 'customer');
   const customer = customerParticipant?.customer ?? null;
 
+  const grounding = await groundRun(
+    options.knowledge,
+    groundingInput(ids.account_id, conversation, messages, actorsById, options.tokenBudget),
+  );
   const context = buildContext({
     agent: { name: agent.name, instructions: agent.instructions },
     conversation: {
@@ -92,13 +101,43 @@ export async function prepareRun(
     actorsById,
     customer,
     tokenBudget: options.tokenBudget,
+    grounding,
   });
   return {
     agent,
     conversation,
     trigger,
     context,
+    grounding,
     provider: providerFor(agent, conversation, customer, config, options),
+  };
+}
+
+// What retrieval searches with: the customer's newest message (the trigger
+// may be a teammate's note), then the subject and their earlier messages.
+function groundingInput(
+  accountId: string,
+  conversation: ConversationRecord,
+  messages: readonly MessageRecord[],
+  actorsById: ReadonlyMap<string, ContextActor>,
+  tokenBudget: number,
+) {
+  const fromCustomer = messages.filter((m) => {
+    const actor = m.author_id ?? m.sender_id;
+    return (
+      m.visibility === 'external' &&
+      (m.kind === 'email' || m.kind === 'chat') &&
+      (!actor || !actorsById.has(actor))
+    );
+  });
+  const textOf = (m: MessageRecord): string => m.text_new ?? m.body ?? '';
+  const latest = fromCustomer.at(-1);
+  return {
+    account_id: accountId,
+    latest: latest ? textOf(latest) : '',
+    thread: [conversation.title ?? '', ...fromCustomer.slice(-4, -1).map(textOf)].join('\n'),
+    tokenBudget,
+    estimate: estimateTokens,
   };
 }
 

@@ -19,6 +19,7 @@ import { closestEditExamples, withEditExamples } from './learning/edit-examples.
 import { agentConfigOf, toolSession } from './tools/tool-session.ts';
 import { replySubject } from '../mail/reply-subject.ts';
 import { takeStreamSlot } from './stream-slot.ts';
+import { citationsIn, runKnowledge } from '../knowledge/grounding.ts';
 
 export interface RunAgentDeps {
   store: Store;
@@ -217,7 +218,8 @@ export async function runAgentAttempt(
       throw new ProviderError('the model returned an empty reply', 'empty_reply', true);
 
     const cost = pricing && usage ? costOf(pricing, usage) : null;
-    const done = await store.drafts.complete(draftId, body);
+    const citations = citationsIn(body, prepared.grounding.offered);
+    const done = await store.drafts.complete(draftId, body, citations);
     if (!done) return await canceled(deps, run._id, 'the draft was superseded');
     const completed = await store.agentRuns.complete(run._id, {
       model: provider.model,
@@ -229,6 +231,8 @@ export async function runAgentAttempt(
       proposed_actions: tools.proposed,
       cost,
       edit_example_ids: examples.map((e) => e._id),
+      knowledge: runKnowledge(prepared.grounding.offered, citations),
+      language: prepared.grounding.language?.code ?? null,
     });
     if (!completed) {
       // Canceled while finishing (the customer wrote again): the draft goes too.

@@ -350,6 +350,25 @@ function schemas(env: NodeJS.ProcessEnv) {
       enabled: z.boolean().default(true),
     })
     .strict();
+  // The account's knowledge base (src/knowledge): a folder of Markdown, HTML
+  // or text files kept in sync, and whether approved replies count too.
+  const knowledge = z
+    .object({
+      folder: z.string().min(1).optional(),
+      past_replies: z.boolean().default(true),
+      poll_interval_ms: z.number().int().min(200).max(3_600_000).default(2_000),
+      // Ask the model to mark statements no passage supports with [unsourced].
+      flag_unsourced: z.boolean().default(false),
+      // Passages offered to each run (ranked best first).
+      max_passages: z.number().int().min(1).max(20).default(5),
+    })
+    .strict()
+    .default({
+      past_replies: true,
+      poll_interval_ms: 2_000,
+      flag_unsourced: false,
+      max_passages: 5,
+    });
 
   const account = z
     .object({
@@ -371,6 +390,7 @@ function schemas(env: NodeJS.ProcessEnv) {
         })
         .strict()
         .default({}),
+      knowledge,
     })
     .strict()
     .superRefine((value, ctx) => {
@@ -506,3 +526,4 @@ export type ApiKeyConfig = AccountConfig['api_keys'][number];
 export type UserConfig = AccountConfig['users'][number];
 export type ProviderConfig = AgentConfig['provider'];
 export type ToolConfig = NonNullable<AgentConfig['tools']>[number];
+export type KnowledgeConfig = AccountConfig['knowledge'];

@@ -71,6 +71,8 @@ export async function redactConversation(
   );
   await redaction.eraseIdentity(accountId, conversationId);
   await redaction.eraseAgentRuns(accountId, conversationId);
+  // After the messages are marked redacted, so no later reply sync copies them back.
+  const knowledge = await store.knowledge.removeConversation(accountId, conversationId);
   const replies = await redaction.eraseReplies(
     accountId,
     conversationId,
@@ -115,6 +117,7 @@ export async function redactConversation(
         change('scheduled_canceled', null, pending.scheduled_canceled),
         change('idempotency_replies_erased', null, replies),
         change('queue_jobs_removed', null, jobs),
+        change('knowledge_replies_removed', null, knowledge),
       ],
     },
     now,

@@ -6,8 +6,10 @@ import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
 import { signedAttachmentRoutes } from '../api/routes/attachments.ts';
+import { knowledgeRoutes } from '../api/routes/knowledge.ts';
 import { messagingRoutes } from '../api/routes/messaging.ts';
 import { proposedActionRoutes } from '../api/routes/proposed-actions.ts';
+import { knowledgeFor } from '../knowledge/setup.ts';
 import { userAdminRoutes } from '../api/routes/users-admin.ts';
 import { webhookAdminRoutes } from '../api/routes/webhooks-admin.ts';
 import { createUrlSigner } from '../api/signed-urls.ts';
@@ -91,6 +93,7 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
         prefix: env.POSTROOM_QUEUE_PREFIX,
         logger,
       }),
+      knowledgeRoutes(store, knowledgeFor(context).index),
       userAdminRoutes(store),
       webhookAdminRoutes({ store, outbound: context.outbound.guard, secrets: context.secrets }),
     ],

@@ -4,6 +4,7 @@ import type { Role } from '../config/env.ts';
 import type { Stoppable } from '../platform/stoppable.ts';
 import { startAgentWorker } from '../agents/agent-worker.ts';
 import { startDeliveryRole } from '../delivery/deliver-worker.ts';
+import { startKnowledgeFolders } from '../knowledge/folder-sync.ts';
 import { startIngestWorker } from '../inbound/ingest-worker.ts';
 import { startWatcherRole } from '../inbound/watcher-role.ts';
 import { startMaintenanceRole } from '../maintenance/maintenance-role.ts';
@@ -29,7 +30,10 @@ const ROLE_STARTERS: Record<Role, RoleStarter> = {
       },
     }),
   ingest: async (context) => startIngestWorker(context),
-  agent: async (context) => startAgentWorker(context),
+  agent: async (context) => [
+    ...startAgentWorker(context),
+    ...(await startKnowledgeFolders(context)),
+  ],
   delivery: async (context) => startDeliveryRole(context),
   maintenance: async (context) => startMaintenanceRole(context),
   webhooks: async (context) => startWebhookRole(context),

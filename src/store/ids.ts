@@ -13,6 +13,7 @@ const ID_PREFIXES = {
   audit: 'aud',
   conversation: 'cnv',
   inboundFailure: 'inf',
+  knowledgeDocument: 'kdoc',
   mailbox: 'mbx',
   message: 'msg',
   participant: 'par',

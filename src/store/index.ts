@@ -17,6 +17,7 @@ export type * from './records/agent-run.ts';
 export type * from './records/api-key.ts';
 export type * from './records/audit.ts';
 export type * from './records/conversation.ts';
+export type * from './records/knowledge.ts';
 export type * from './records/mailbox.ts';
 export type * from './records/message.ts';
 export type * from './records/user.ts';
@@ -34,3 +35,4 @@ export type {
 export type {} from './repositories/idempotency.ts';
 export type {} from './repositories/message-redaction.ts';
 export type { NewMessage } from './repositories/messages.ts';
+export type { NewKnowledgeDocument } from './repositories/knowledge.ts';

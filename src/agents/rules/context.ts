@@ -18,7 +18,7 @@ import {
   REPLY_PRIMING_TOKENS,
   type TokenEstimator,
 } from './token-estimate.ts';
-import { UNTRUSTED_OPEN, wrapUntrustedInline } from './untrusted.ts';
+import { UNTRUSTED_OPEN, neutralizeUntrusted, wrapUntrustedInline } from './untrusted.ts';
 
 export interface ChatMessage {
   role: ChatRole;
@@ -39,6 +39,8 @@ export interface BuildContextInput {
   /** The whole prompt's budget: the model's context window minus the reply's max tokens. */
   tokenBudget: number;
   estimateTokens?: TokenEstimator;
+  /** Knowledge passages and the customer's language (src/knowledge/ground-run.ts). */
+  grounding?: { reference: string; language: { code: string; name: string } | null };
 }
 
 export interface BuiltContext {
@@ -81,7 +83,23 @@ function systemContent(input: BuildContextInput, omitted: number): string {
     '',
     'Case facts:',
     ...facts,
+    ...groundingLines(input.grounding),
   ].join('\n');
+}
+
+// Apart from the instructions and the customer's text: reference data the
+// model may cite, and the language it is told to write in.
+function groundingLines(grounding: BuildContextInput['grounding']): string[] {
+  if (!grounding) return [];
+  return [
+    ...(grounding.language
+      ? [
+          '',
+          `The customer writes in ${grounding.language.name} (${grounding.language.code}): write the reply in ${grounding.language.name}.`,
+        ]
+      : []),
+    ...(grounding.reference ? ['', neutralizeUntrusted(grounding.reference)] : []),
+  ];
 }
 
 interface Entry {

@@ -5,6 +5,7 @@
 import type {
   AgentRunCost,
   AgentRunError,
+  AgentRunKnowledge,
   AgentRunRecord,
   AgentRunUsage,
   ProposedActionStatus,
@@ -34,6 +35,10 @@ export interface AgentRunJson {
   instructions_version: string | null;
   /** The messages the run's prompt was built from, oldest first. */
   context_message_ids: string[];
+  /** The knowledge passages offered to the model (K1, K2, ...) and the labels the draft cites. */
+  knowledge: AgentRunKnowledge;
+  /** The customer's language (ISO 639-1) the model was told to reply in; null: undetected. */
+  language: string | null;
   /** null: the run its trigger started; 1, 2, ...: a human's regenerations. */
   generation: number | null;
   outcome: AgentRunOutcome;
@@ -111,6 +116,18 @@ export function serializeAgentRun(run: AgentRunRecord): AgentRunJson {
     },
     instructions_version: run.instructions_version,
     context_message_ids: [...(run.context_message_ids ?? [])],
+    knowledge: {
+      offered: (run.knowledge?.offered ?? []).map((p) => ({
+        label: p.label,
+        passage_id: p.passage_id,
+        document_id: p.document_id,
+        source: p.source,
+        title: p.title,
+        score: p.score,
+      })),
+      cited: [...(run.knowledge?.cited ?? [])],
+    },
+    language: run.language ?? null,
     generation: run.generation ?? null,
     outcome: outcomeOf(run),
     error: run.error ? { code: run.error.code, message: run.error.message } : null,

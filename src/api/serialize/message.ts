@@ -78,6 +78,14 @@ export interface MessageJson {
     approved_at: string | null;
     edit_distance: number | null;
   } | null;
+  /** The knowledge passages an agent's draft cites (its [K1] markers); [] when none. */
+  citations: Array<{
+    label: string;
+    passage_id: string;
+    document_id: string;
+    source: 'folder' | 'upload' | 'reply';
+    title: string;
+  }>;
   redacted_at: string | null;
 }
 
@@ -179,6 +187,13 @@ export function serializeMessage(
           edit_distance: message.approval.edit_distance,
         }
       : null,
+    citations: (message.citations ?? []).map((c) => ({
+      label: c.label,
+      passage_id: c.passage_id,
+      document_id: c.document_id,
+      source: c.source,
+      title: c.title,
+    })),
     redacted_at: isoDate(message.redacted_at),
   };
 }

@@ -31,6 +31,23 @@ const timingsSchema = subSchema({
   completed_at: nullableDate,
 });
 
+const knowledgeSchema = subSchema({
+  offered: {
+    type: [
+      subSchema({
+        label: requiredString,
+        passage_id: requiredString,
+        document_id: requiredString,
+        source: requiredString,
+        title: { type: String, default: '' },
+        score: { type: Number, default: 0 },
+      }),
+    ],
+    default: [],
+  },
+  cited: { type: [String], default: [] },
+});
+
 const errorSchema = subSchema({ code: requiredString, message: requiredString });
 
 const toolCallSchema = subSchema({
@@ -82,6 +99,8 @@ export const agentRunSchema = new Schema<AgentRunRecord>(
     timings: { type: timingsSchema, required: true },
     instructions_version: nullableString,
     context_message_ids: { type: [String], default: [] },
+    knowledge: nullableSub(knowledgeSchema),
+    language: nullableString,
     error: nullableSub(errorSchema),
     tool_calls: { type: [toolCallSchema], default: [] },
     proposed_actions: { type: [proposedActionSchema], default: [] },

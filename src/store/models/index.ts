@@ -21,6 +21,12 @@ import { apiKeySchema } from './api-key.ts';
 import { auditSchema } from './audit.ts';
 import { conversationSchema } from './conversation.ts';
 import { idempotencyKeySchema, type IdempotencyRecord } from './idempotency-key.ts';
+import {
+  knowledgeDocumentSchema,
+  knowledgeStateSchema,
+  type KnowledgeStateRecord,
+} from './knowledge.ts';
+import type { KnowledgeDocumentRecord } from '../records/knowledge.ts';
 import { inboundFailureSchema, type InboundFailureRecord } from './inbound-failure.ts';
 import { mailboxSchema } from './mailbox.ts';
 import { messageSchema } from './message.ts';
@@ -51,6 +57,8 @@ export interface Models {
   WebhookEndpoint: Model<WebhookEndpointRecord>;
   WebhookDelivery: Model<WebhookDeliveryRecord>;
   EditExample: Model<EditExampleRecord>;
+  KnowledgeDocument: Model<KnowledgeDocumentRecord>;
+  KnowledgeState: Model<KnowledgeStateRecord>;
 }
 
 export function createModels(connection: Connection): Models {
@@ -79,5 +87,10 @@ export function createModels(connection: Connection): Models {
       webhookDeliverySchema,
     ),
     EditExample: connection.model<EditExampleRecord>('EditExample', editExampleSchema),
+    KnowledgeDocument: connection.model<KnowledgeDocumentRecord>(
+      'KnowledgeDocument',
+      knowledgeDocumentSchema,
+    ),
+    KnowledgeState: connection.model<KnowledgeStateRecord>('KnowledgeState', knowledgeStateSchema),
   };
 }

@@ -19,6 +19,7 @@ import {
   nullableString,
   nullableSub,
   requiredString,
+  subSchema,
   whenType,
 } from './common.ts';
 import {
@@ -88,6 +89,19 @@ export const messageSchema = new Schema<MessageRecord>(
     // No default: only drafts a human replaced carry one.
     supersession: { type: supersessionSchema },
     trigger_message_id: nullableString,
+    // Absent (not []) on messages that cite nothing: most never will.
+    citations: {
+      type: [
+        subSchema({
+          label: requiredString,
+          passage_id: requiredString,
+          document_id: requiredString,
+          source: requiredString,
+          title: { type: String, default: '' },
+        }),
+      ],
+      default: undefined,
+    },
     redacted_at: nullableDate,
   },
   baseOptions('chat_messages'),

@@ -20,6 +20,10 @@ export interface AgentRunRecord {
   timings: AgentRunTimings;
   instructions_version: string | null;
   context_message_ids: string[];
+  /** The knowledge passages offered to the model and the labels it cited. Absent on older runs. */
+  knowledge?: AgentRunKnowledge | null;
+  /** The customer's language (ISO 639-1) the model was told to reply in; null: undetected. */
+  language?: string | null;
   error: AgentRunError | null;
   /** The tools the model called, in order (absent on runs stored before tools). */
   tool_calls?: AgentRunToolCall[];
@@ -96,4 +100,17 @@ export interface AgentRunCost {
   input: number;
   output: number;
   total: number;
+}
+
+export interface AgentRunKnowledge {
+  offered: Array<{
+    label: string;
+    passage_id: string;
+    document_id: string;
+    source: 'folder' | 'upload' | 'reply';
+    title: string;
+    score: number;
+  }>;
+  /** Labels of the offered passages the draft cites. */
+  cited: string[];
 }

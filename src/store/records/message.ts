@@ -65,6 +65,8 @@ export interface MessageRecord {
   /** Why a draft was superseded by a human's action (regenerate). Absent otherwise. */
   supersession?: SupersessionInfo | null;
   trigger_message_id: string | null;
+  /** The knowledge passages an agent's draft cites ([K1] markers). Absent on other messages. */
+  citations?: CitationRecord[];
   redacted_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -211,4 +213,14 @@ export interface CancelInfo {
   reason: string | null;
   canceled_by: string | null;
   canceled_at: Date;
+}
+
+/** A knowledge passage a draft cites: what the approver is shown as its source. */
+export interface CitationRecord {
+  /** The marker the model wrote, e.g. "K2". */
+  label: string;
+  passage_id: string;
+  document_id: string;
+  source: 'folder' | 'upload' | 'reply';
+  title: string;
 }

@@ -11,6 +11,7 @@ import { paginate, type Page, type PageRequest, type Segment } from '../paginati
 import type {
   AgentRunCost,
   AgentRunError,
+  AgentRunKnowledge,
   AgentRunRecord,
   AgentRunToolCall,
   AgentRunUsage,
@@ -192,6 +193,8 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
         proposed_actions?: ProposedAction[];
         cost?: AgentRunCost | null;
         edit_example_ids?: string[];
+        knowledge?: AgentRunKnowledge | null;
+        language?: string | null;
       },
       now = new Date(),
     ): Promise<boolean> {
@@ -204,6 +207,8 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
             usage: result.usage,
             instructions_version: result.instructions_version,
             context_message_ids: result.context_message_ids,
+            knowledge: result.knowledge ?? null,
+            language: result.language ?? null,
             'timings.first_token_at': result.first_token_at,
             'timings.completed_at': now,
             error: null,

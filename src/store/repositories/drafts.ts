@@ -4,7 +4,7 @@
 // is never overwritten by a slow worker.
 import { newId } from '../ids.ts';
 import type { Models } from '../models/index.ts';
-import type { MessageRecord, SupersessionInfo } from '../records/message.ts';
+import type { CitationRecord, MessageRecord, SupersessionInfo } from '../records/message.ts';
 import { messageFrom, messageTo } from './lifecycle-filters.ts';
 
 export interface NewDraft {
@@ -59,10 +59,20 @@ export function createDraftsRepository({ Message }: Models) {
      * (only older ones: a newer draft that finished first stays). Returns the
      * finished draft, or null when it had been superseded or ended meanwhile.
      */
-    async complete(draftId: string, body: string): Promise<MessageRecord | null> {
+    async complete(
+      draftId: string,
+      body: string,
+      citations: CitationRecord[] = [],
+    ): Promise<MessageRecord | null> {
       const done = await Message.findOneAndUpdate(
         { _id: draftId, ...STREAMING },
-        { $set: { body, streaming_state: 'complete' } },
+        {
+          $set: {
+            body,
+            streaming_state: 'complete',
+            ...(citations.length > 0 ? { citations } : {}),
+          },
+        },
         { returnDocument: 'after' },
       )
         .lean<MessageRecord>()

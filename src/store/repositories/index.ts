@@ -9,6 +9,7 @@ import { createConversationRedaction } from './conversation-redaction.ts';
 import { createConversationsRepository } from './conversations.ts';
 import { createIdempotencyRepository } from './idempotency.ts';
 import { createInboundRepository } from './inbound.ts';
+import { createKnowledgeRepository } from './knowledge.ts';
 import { createAgentRunsRepository } from './agent-runs.ts';
 import { createDraftsRepository } from './drafts.ts';
 import { createDeliveryRepository } from './delivery.ts';
@@ -59,6 +60,7 @@ export function createRepositories(models: Models) {
     webhooks: createWebhooksRepository(models),
     opsGauges: createOpsGaugesRepository(models),
     editExamples: createEditExamplesRepository(models),
+    knowledge: createKnowledgeRepository(models),
   };
 }
 
