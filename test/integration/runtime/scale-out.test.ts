@@ -7,16 +7,16 @@
 // processedBy, `<host>:<pid>`) add up to the work done; a delivery process
 // SIGKILLed with sends in flight has those jobs finished by the other one.
 //
-// Each process's /metrics is read (worker processes serve it on
-// POSTROOM_METRICS_PORT where the build has it); the job counts per process
-// come from the queues (processedBy) and the store.
+// Each process serves /metrics (worker processes on POSTROOM_METRICS_PORT),
+// and the job counts they report, summed over the processes of a role, match
+// the work done (the killed process's counters die with it, so delivery is
+// checked on the survivor against the jobs it finished).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { parseEnv } from '../../../src/config/env.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { createRedis, closeRedis } from '../../../src/queues/redis.ts';
 import { connectStore, type Store } from '../../../src/store/index.ts';
@@ -38,8 +38,6 @@ import { startSmtpTestServer, type SmtpTestServer } from '../../support/services
 import { waitUntil } from '../../support/wait.ts';
 
 const MAILS = 8;
-// Whether this build serves /metrics in processes without the api role.
-const workerMetrics = 'POSTROOM_METRICS_PORT' in parseEnv({});
 // Every first transaction's 250 comes this late: the kill lands with sends in flight.
 const STALL_MS = 4_000;
 
@@ -64,6 +62,24 @@ after(async () => {
 
 interface Json {
   [key: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- API JSON, checked by the assertions
+}
+
+/** postroom_jobs_total by "queue|outcome", from a Prometheus text exposition. */
+type JobCounts = Map<string, number>;
+
+function jobCounts(exposition: string): JobCounts {
+  const counts: JobCounts = new Map();
+  for (const match of exposition.matchAll(/^postroom_jobs_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries(
+      [...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    counts.set(`${labels.queue}|${labels.outcome}`, Number(match[2]));
+  }
+  return counts;
+}
+
+function count(counts: JobCounts, queue: string, outcome: string): number {
+  return counts.get(`${queue}|${outcome}`) ?? 0;
 }
 
 /** The pid in a processedBy (`<host>:<pid>`). */
@@ -281,26 +297,48 @@ async function scaleOut(label: string, redisUrl: string, prefix: string): Promis
       assert.ok(copies >= 1 && copies <= 2, `${message._id} reached the server (${copies} copies)`);
     }
 
-    // The api process serves metrics, with the agent jobs it ran.
-    const metrics = await fetch(`${base}/metrics`);
-    assert.equal(metrics.status, 200);
-    assert.match(await metrics.text(), /postroom_jobs_total\{queue="agent\.run"/);
-    // Worker processes serve theirs on POSTROOM_METRICS_PORT, in a build that has the setting.
-    if (workerMetrics) {
-      for (const proc of [watcher, ...ingest, survivor]) {
-        const line = proc.lines.find(
-          (l) => typeof l.msg === 'string' && /^metrics, health and readiness on /.test(l.msg),
-        );
-        const url = /(http:\/\/\S+)/.exec(String(line?.msg))?.[1];
-        assert.ok(url, `process ${proc.child.pid} says where its metrics are`);
-        const response = await fetch(`${url}/metrics`);
-        assert.equal(response.status, 200, `process ${proc.child.pid} serves /metrics`);
-      }
-    } else {
-      console.log(
-        'worker processes have no POSTROOM_METRICS_PORT in this build: /metrics read on the api process only',
+    // Every process serves metrics; the job counts summed over the processes
+    // that ran each queue match the work done.
+    const metricsOf = async (url: string): Promise<JobCounts> => {
+      const response = await fetch(`${url}/metrics`);
+      assert.equal(response.status, 200, `${url} serves /metrics`);
+      return jobCounts(await response.text());
+    };
+    const metricsUrl = (proc: (typeof processes)[number]): string => {
+      const line = proc.lines.find(
+        (l) => typeof l.msg === 'string' && /^metrics, health and readiness on /.test(l.msg),
       );
-    }
+      const url = /(http:\/\/\S+)/.exec(String(line?.msg))?.[1];
+      assert.ok(url, `process ${proc.child.pid} says where its metrics are`);
+      return url;
+    };
+    const apiCounts = await metricsOf(base);
+    assert.equal(
+      count(apiCounts, 'agent.run', 'completed'),
+      drafts.length,
+      'the api process (agent role) counts one completed run per draft',
+    );
+    await metricsOf(metricsUrl(watcher));
+    const ingestCounts = await Promise.all(ingest.map((p) => metricsOf(metricsUrl(p))));
+    assert.equal(
+      ingestCounts.reduce((sum, c) => sum + count(c, 'mail.ingest', 'stored'), 0),
+      MAILS,
+      'the two ingest processes together count each mail stored once',
+    );
+    // The killed process's counters died with it: the survivor's terminal
+    // outcomes are exactly the delivery jobs it finished.
+    const survivorCounts = await metricsOf(metricsUrl(survivor));
+    const finishedBySurvivor = deliverJobs.filter(
+      (job) => pidOf(job.processedBy) === survivor.child.pid,
+    ).length;
+    assert.equal(
+      ['sent', 'failed', 'canceled', 'skipped'].reduce(
+        (sum, outcome) => sum + count(survivorCounts, 'message.deliver', outcome),
+        0,
+      ),
+      finishedBySurvivor,
+      'the surviving delivery process counts the delivery jobs it finished',
+    );
     for (const proc of [api, watcher, ...ingest, survivor])
       assert.equal(proc.child.exitCode, null, `process ${proc.child.pid} is still running`);
   } finally {
