@@ -21,7 +21,7 @@ export interface BenchServices {
   mongoLabel: string;
   /** A scratch folder (drop and outbox folders), removed by stop(). */
   scratch: string;
-  startRuntime(config: unknown, roles: string): Promise<TestRuntime>;
+  startRuntime(config: unknown, roles: string, env?: Record<string, string>): Promise<TestRuntime>;
   /** Stop the runtime, drop its database and Redis keys, stop the embedded store, remove scratch. */
   stop(): Promise<void>;
 }
@@ -68,8 +68,12 @@ export async function startBenchServices(): Promise<BenchServices> {
     redisUrl,
     mongoLabel,
     scratch,
-    async startRuntime(config, roles) {
-      runtime = await startTestRuntime(config, { roles, prefix: uniqueName('bench') });
+    async startRuntime(config, roles, env) {
+      runtime = await startTestRuntime(config, {
+        roles,
+        prefix: uniqueName('bench'),
+        ...(env ? { env } : {}),
+      });
       return runtime;
     },
     stop,

@@ -9,6 +9,15 @@ export interface OfferedPassage {
   passage: PassageHit;
 }
 
+// A document's headings usually start with its own H1, which is its title:
+// the approver reads "Returns policy › Refund timing", not the title twice.
+function passageTitle(passage: PassageHit): string {
+  const { title, headings } = passage;
+  if (!headings) return title;
+  if (!title || headings === title || headings.startsWith(`${title} › `)) return headings;
+  return `${title} › ${headings}`;
+}
+
 const OPEN = '<knowledge_passages>';
 const CLOSE = '</knowledge_passages>';
 // A document (or a reply quoting a customer) must not close its own
@@ -59,7 +68,7 @@ function referenceRules(flagUnsourced: boolean): string {
 }
 
 function renderPassage({ label, passage }: OfferedPassage): string {
-  const title = [passage.title, passage.headings].filter(Boolean).join(' › ');
+  const title = passageTitle(passage);
   return `<passage id="${label}" source="${passage.source}" title="${attribute(title)}">\n${clean(passage.text)}\n</passage>`;
 }
 
@@ -89,7 +98,7 @@ export function citationsIn(body: string, offered: readonly OfferedPassage[]): C
         passage_id: passage.id,
         document_id: passage.document_id,
         source: passage.source,
-        title: [passage.title, passage.headings].filter(Boolean).join(' › '),
+        title: passageTitle(passage),
       });
     }
   }
@@ -107,7 +116,7 @@ export function runKnowledge(
       passage_id: passage.id,
       document_id: passage.document_id,
       source: passage.source,
-      title: [passage.title, passage.headings].filter(Boolean).join(' › '),
+      title: passageTitle(passage),
       score: passage.score,
     })),
     cited: citations.map((c) => c.label),

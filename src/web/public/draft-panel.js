@@ -3,6 +3,7 @@
 // with a reason, or ask for a new one.
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from './html.js';
+import { DraftSources } from './draft-sources.js';
 import { ProposedActions } from './proposed-actions.js';
 
 export function DraftPanel({
@@ -61,6 +62,7 @@ export function DraftPanel({
               ></textarea>`
           : html`<div class="body draft-body">${draft.body ?? ''}</div>`
       }
+      <${DraftSources} draft=${draft} />
       <${ProposedActions} draft=${draft} />
       <div class="draft-actions">
         ${

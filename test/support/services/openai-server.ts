@@ -31,6 +31,14 @@ export type OpenAiScript =
    * finish_reason "tool_calls".
    */
   | { kind: 'tool_calls'; calls: Array<{ id?: string; name: string; arguments: string }> }
+  /**
+   * The script is chosen from the request, as a model answers what its prompt
+   * holds (e.g. citing the reference passage it was offered by its id).
+   */
+  | {
+      kind: 'respond';
+      respond: (body: Record<string, unknown>) => Exclude<OpenAiScript, { kind: 'respond' }>;
+    }
   | {
       kind: 'status';
       status: number;
@@ -171,7 +179,7 @@ export async function startOpenAiTestServer(): Promise<OpenAiTestServer> {
     res: ServerResponse,
     record: RecordedOpenAiRequest,
     body: Record<string, unknown>,
-    script: Exclude<OpenAiScript, { kind: 'status' | 'tool_calls' }>,
+    script: Exclude<OpenAiScript, { kind: 'status' | 'tool_calls' | 'respond' }>,
   ): Promise<void> {
     const identity = newIdentity(typeof body.model === 'string' ? body.model : 'gpt-4o-mini');
     const options = body.stream_options as { include_usage?: unknown } | undefined;
@@ -296,7 +304,8 @@ export async function startOpenAiTestServer(): Promise<OpenAiTestServer> {
     record: RecordedOpenAiRequest,
     body: Record<string, unknown>,
   ): Promise<void> {
-    const script = queue.shift() ?? defaultScript;
+    const next = queue.shift() ?? defaultScript;
+    const script = next.kind === 'respond' ? next.respond(body) : next;
     record.script = script;
     if (script.kind === 'status') {
       const headers: Record<string, string> =
