@@ -175,6 +175,18 @@ const envFields = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .default(5),
+  // Whose admins may open the queue dashboard (/admin/queues), as comma-separated
+  // account ids: the queues hold every account's jobs. Unset, only an install
+  // with a single account opens it.
+  POSTROOM_QUEUE_DASHBOARD_ACCOUNTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .optional(),
 });
 
 function isCluster(url: string): boolean {

@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
 import { storeAuthenticator } from '../api/principal.ts';
+import { queueDashboardRoutes } from '../api/queue-dashboard.ts';
+import { QUEUE_NAMES } from '../queues/catalog.ts';
 import { adminInboundRoutes } from '../api/routes/admin-inbound.ts';
 import { createMailboxCredentials } from '../credentials/mailbox-credentials.ts';
 import { agentApiRoutes } from '../api/routes/agent-api.ts';
@@ -29,6 +31,12 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
     env.POSTROOM_URL_SIGNING_KEY ?? (await store.settings.secret('attachment_url_signing_key')),
     env.POSTROOM_ATTACHMENT_URL_TTL_SECONDS,
   );
+  const authenticate = storeAuthenticator(store);
+  const sessions = authenticateSession(store.webSessions, sessionUser(store));
+  // Unset, a single-account install's admins may open it: there is no one else's job to see.
+  const dashboardAccounts =
+    env.POSTROOM_QUEUE_DASHBOARD_ACCOUNTS ??
+    (context.bootstrap.accounts.length === 1 ? context.bootstrap.accounts.map((a) => a.id) : []);
   return buildApp({
     logger,
     urlSigner,
@@ -47,10 +55,18 @@ export async function buildApiApp(context: RuntimeContext): Promise<FastifyInsta
         ttlMs: env.POSTROOM_SESSION_TTL_HOURS * 3_600_000,
       }),
     ],
-    authenticateSession: authenticateSession(store.webSessions, sessionUser(store)),
-    rootRoutes: [webAppRoutes()],
+    authenticateSession: sessions,
+    rootRoutes: [
+      webAppRoutes(),
+      queueDashboardRoutes({
+        queues: QUEUE_NAMES.map((name) => context.queues.queue(name)),
+        authenticate,
+        authenticateSession: sessions,
+        accounts: dashboardAccounts,
+      }),
+    ],
     metrics: context.metrics,
-    authenticate: storeAuthenticator(store),
+    authenticate,
     ...readinessOf(context),
     routes: [
       ...messagingRoutes(store, {
