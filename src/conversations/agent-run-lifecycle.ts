@@ -15,5 +15,7 @@ export const AGENT_RUN_LIFECYCLE = defineLifecycle(AGENT_RUN_STATUSES, {
   complete: { from: ['running'], to: 'completed' },
   fail: { from: ['queued', 'running'], to: 'failed' },
   cancel: { from: ['queued', 'running'], to: 'canceled' },
+  /** A budget refused the run before the model was asked (agents/budget). */
+  cap: { from: ['queued', 'running'], to: 'capped' },
 });
 export type AgentRunTransition = keyof typeof AGENT_RUN_LIFECYCLE.transitions;

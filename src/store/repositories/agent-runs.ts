@@ -229,7 +229,7 @@ export function createAgentRunsRepository({ AgentRun }: Models) {
       error: AgentRunError,
       now = new Date(),
     ): Promise<boolean> {
-      const transition = status === 'failed' ? 'fail' : 'cancel';
+      const transition = status === 'failed' ? 'fail' : status === 'capped' ? 'cap' : 'cancel';
       const updated = await AgentRun.updateOne(
         { _id: runId, ...runFrom(transition) },
         { $set: { status: runTo(transition), error, 'timings.completed_at': now } },

@@ -52,6 +52,7 @@ const MESSAGE_EXTRAS = [
   'has_html',
   'rejection',
   'supersession',
+  'citations',
   'cancel',
   'approval',
   'redacted_at',

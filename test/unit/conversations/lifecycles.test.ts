@@ -34,6 +34,9 @@ const RUN_MOVES = new Set([
   'running>failed',
   'queued>canceled',
   'running>canceled',
+  // A budget refusal (agents/budget) ends a live run capped.
+  'queued>capped',
+  'running>capped',
 ]);
 
 describe('message lifecycle', () => {

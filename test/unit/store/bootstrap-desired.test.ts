@@ -43,9 +43,10 @@ const config = parseBootstrap(
             imap: {
               host: 'h',
               port: 1143,
+              secure: true,
               auth: { user: 'support@acme.test', pass: 'imap-secret' },
             },
-            smtp: { host: 'h', port: 2525, auth: { user: 'u', pass: 'smtp-secret' } },
+            smtp: { host: 'h', port: 2525, secure: true, auth: { user: 'u', pass: 'smtp-secret' } },
             agents: ['drafter'],
           },
           {
