@@ -7,7 +7,8 @@ import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { JobPayload } from '../queues/catalog.ts';
 import type { Publisher } from '../realtime/events.ts';
-import type { AgentRunUsage, MessageRecord, Store } from '../store/index.ts';
+import type { AgentRunUsage, Store } from '../store/index.ts';
+import { postRunAlert } from './run-alert.ts';
 import type { Redis } from 'ioredis';
 import type { ModelAccessDeps } from './model-access.ts';
 import { prepareRun, type PrepareOptions } from './prepare-run.ts';
@@ -311,21 +312,15 @@ async function failForGood(
   const ended = await store.agentRuns.end(runId, 'failed', { code: failure.code, message: reason });
   if (!ended) return; // Canceled meanwhile: nobody is waiting for this draft.
   const agent = await store.agents.get(payload.account_id, payload.agent_id);
-  const alert: MessageRecord = await store.messages.appendSent({
-    account_id: payload.account_id,
-    conversation_id: payload.conversation_id,
-    kind: 'alert',
-    visibility: 'internal',
-    channel: 'message',
-    body: `${agent?.name ?? 'The agent'} could not draft a reply: ${reason}.`,
-    reply_to_id: payload.trigger_message_id,
-    trigger_message_id: payload.trigger_message_id,
-    agent_run_id: runId,
-  });
-  await publisher.publish({
-    type: 'message.created',
-    conversation_id: payload.conversation_id,
-    message_id: alert._id,
-  });
+  await postRunAlert(
+    deps,
+    {
+      run_id: runId,
+      account_id: payload.account_id,
+      conversation_id: payload.conversation_id,
+      trigger_message_id: payload.trigger_message_id,
+    },
+    `${agent?.name ?? 'The agent'} could not draft a reply: ${reason}.`,
+  );
   deps.logger.error({ run: runId, code: failure.code, reason }, 'agent run failed for good');
 }

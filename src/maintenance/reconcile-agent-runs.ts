@@ -11,6 +11,7 @@
 // Every write is conditional (live run, streaming draft), so concurrent
 // reconcilers and late workers cannot double an effect.
 import { AGENT_RUN_LIFECYCLE } from '../conversations/agent-run-lifecycle.ts';
+import { postRunAlert } from '../agents/run-alert.ts';
 import { JOBS } from '../queues/catalog.ts';
 import type { AgentRunRecord, MessageRecord } from '../store/index.ts';
 import { jobPresence } from './job-state.ts';
@@ -128,22 +129,16 @@ async function failRun(
     });
   }
   const agent = await store.agents.get(run.account_id, run.agent_id);
-  const alert = await store.messages.appendSent({
-    account_id: run.account_id,
-    conversation_id: run.conversation_id,
-    kind: 'alert',
-    visibility: 'internal',
-    channel: 'message',
-    body: `${agent?.name ?? 'The agent'} could not draft a reply: ${error.message}.`,
-    reply_to_id: run.trigger_message_id,
-    trigger_message_id: run.trigger_message_id,
-    agent_run_id: run._id,
-  });
-  await publisher.publish({
-    type: 'message.created',
-    conversation_id: run.conversation_id,
-    message_id: alert._id,
-  });
+  await postRunAlert(
+    { store, publisher },
+    {
+      run_id: run._id,
+      account_id: run.account_id,
+      conversation_id: run.conversation_id,
+      trigger_message_id: run.trigger_message_id,
+    },
+    `${agent?.name ?? 'The agent'} could not draft a reply: ${error.message}.`,
+  );
   pass.log.warn(
     { run: run._id, draft: draft?._id, reason: error.code },
     'failed a stuck agent run',

@@ -5,6 +5,7 @@ import { change, recordAudit } from '../../audit/recorder.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Publisher } from '../../realtime/events.ts';
 import type { Store } from '../../store/index.ts';
+import { postRunAlert } from '../run-alert.ts';
 import type { BudgetRefusal } from './budget.ts';
 
 export async function refuseForBudget(
@@ -13,23 +14,22 @@ export async function refuseForBudget(
   agent: { _id: string; name: string },
   refusal: BudgetRefusal,
 ): Promise<void> {
-  const { store, publisher } = deps;
+  const { store } = deps;
   const ended = await store.agentRuns.end(run._id, 'capped', {
     code: 'budget_exceeded',
     message: refusal.message,
   });
   if (!ended) return;
-  const alert = await store.messages.appendSent({
-    account_id: run.account_id,
-    conversation_id: run.conversation_id,
-    kind: 'alert',
-    visibility: 'internal',
-    channel: 'message',
-    body: `${agent.name} did not draft a reply: ${refusal.message}.`,
-    reply_to_id: run.trigger_message_id,
-    trigger_message_id: run.trigger_message_id,
-    agent_run_id: run._id,
-  });
+  const alert = await postRunAlert(
+    deps,
+    {
+      run_id: run._id,
+      account_id: run.account_id,
+      conversation_id: run.conversation_id,
+      trigger_message_id: run.trigger_message_id,
+    },
+    `${agent.name} did not draft a reply: ${refusal.message}.`,
+  );
   await recordAudit(store, deps.logger, {
     account_id: run.account_id,
     conversation_id: run.conversation_id,
@@ -42,11 +42,6 @@ export async function refuseForBudget(
       change('spent', null, refusal.spent),
       change('estimate', null, refusal.estimate),
     ],
-  });
-  await publisher.publish({
-    type: 'message.created',
-    conversation_id: run.conversation_id,
-    message_id: alert._id,
   });
   deps.logger.warn({ run: run._id, ...refusal }, 'agent run refused: over budget');
 }
